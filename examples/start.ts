@@ -1,0 +1,52 @@
+import { createApp } from "../lib/index.ts";
+import { emailJob, emailPlugin } from "./plugins/email.ts";
+import { filesPlugin, saveImageJob } from "./plugins/files.ts";
+
+/**
+ * `npm start`: the embedded local stack with Reaction-style plugins. Each job's status changes
+ * print as they happen; Ctrl-C stops every server and timer.
+ */
+const app = createApp({ backgroundJobs: { local: { dataDir: process.env.DATA_DIR ?? ".data" } } });
+app.registerPlugin(filesPlugin);
+app.registerPlugin(emailPlugin);
+app.registerPlugin({
+  name: "demo",
+  functionsByType: {
+    startup: [
+      async ({ backgroundJobs }) => {
+        // A plugin may schedule from its startup; these run once the stack is up.
+        setTimeout(async () => {
+          for (const [i, name] of ["logo.png", "flaky-banner.jpg", "hero.webp"].entries()) {
+            await backgroundJobs.scheduleJob(saveImageJob({ _id: `file-${Date.now()}-${i}`, name }));
+          }
+          await backgroundJobs.scheduleJob(
+            emailJob({ from: "shop@example.com", to: "ada@example.com", subject: "Your order", html: "<p>Thanks</p>" }),
+          );
+          await backgroundJobs.scheduleJob(emailJob({ from: "shop@example.com", subject: "No recipient", html: "<p>?</p>" }));
+        }, 100);
+      },
+    ],
+  },
+});
+
+const started = Date.now();
+try {
+  await app.start();
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`);
+  process.exit(1);
+}
+process.stdout.write(
+  `Local stack up in ${Date.now() - started} ms: DynamoDB ${app.local.endpoints.dynamodb}, SQS ${app.local.endpoints.sqs}. Ctrl-C stops it.\n`,
+);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write("\nstopping...\n");
+    await app.stop();
+    process.stdout.write("stopped: every server and timer ended.\n");
+  });
+}

@@ -1,0 +1,247 @@
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { type AwsClients, createClients, type RequestCounter } from "./aws/clients.ts";
+import { DynamoJobStore } from "./aws/job-table.ts";
+import { SqsLanes } from "./aws/lanes.ts";
+import { JobValidationError } from "./errors.ts";
+import { createDispatcher } from "./jobs/dispatcher.ts";
+import { type ReconcileOptions, type ReconcileReport, reconcile, requeueAll } from "./jobs/reconciler.ts";
+import { type BackgroundJobs, JobSystem } from "./jobs/system.ts";
+import { type CleanupRule, validateCleanup } from "./jobs/validate.ts";
+import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
+import { LocalPoller } from "./local/poller.ts";
+import { type LocalStack, type LocalStackInfo, startLocalStack } from "./local/stack.ts";
+import { LANES, type LaneName } from "./resources.ts";
+
+/** The context handed to plugin startup/shutdown functions (Reaction's `context`, minimal). */
+export interface AppContext {
+  backgroundJobs: BackgroundJobs;
+  app: App;
+}
+
+type PluginFunction = (context: AppContext) => unknown | Promise<unknown>;
+
+/** Reaction's plugin shape, as far as background jobs go. */
+export interface Plugin {
+  name: string;
+  backgroundJobs?: { cleanup?: CleanupRule[] };
+  functionsByType?: { startup?: PluginFunction[]; shutdown?: PluginFunction[] };
+}
+
+export interface LocalBackendOptions {
+  /** Where DynamoDB Local keeps its data (persists across restarts). In memory when omitted. */
+  dataDir?: string;
+  /** No terminal output. */
+  quiet?: boolean;
+  /** Reconciler period locally (on AWS a scheduled Lambda runs every minute). Default 5 s. */
+  reconcileIntervalMs?: number;
+  /** Reconciler settings (how long before a due job counts as lost, index settle time). */
+  reconcile?: ReconcileOptions;
+  /** Test hook: make the type index lag this many ms, as a GSI on AWS may. */
+  simulateIndexLagMs?: number;
+  /** Counts every AWS request by operation (the bench uses it). */
+  requestCounter?: RequestCounter;
+}
+
+export interface AwsBackendOptions {
+  region?: string;
+  tableName: string;
+  queueUrls: Record<LaneName, string>;
+  /** Only to point the same code at other servers (tests); AWS needs none. */
+  endpoints?: { dynamodb?: string; sqs?: string };
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  requestCounter?: RequestCounter;
+}
+
+export interface AppOptions {
+  /** `{ local: {...} }` runs the embedded local stack; `{ aws: {...} }` talks to AWS. Omitted: AWS, from the environment the CDK construct sets. */
+  backgroundJobs?: { local?: LocalBackendOptions; aws?: AwsBackendOptions };
+  logger?: JobLogger;
+}
+
+/**
+ * A minimal host with Reaction's plugin shape.
+ *
+ * @example
+ * const app = createApp({ backgroundJobs: { local: { dataDir: ".data" } } });
+ * app.registerPlugin({ name: "files", functionsByType: { startup: [async (context) => {
+ *   await context.backgroundJobs.addWorker({ type: "saveImage/local", async worker(job) { await job.done(); } });
+ * }] } });
+ * await app.start();
+ * await app.context.backgroundJobs.scheduleJob({ type: "saveImage/local", data: {} });
+ */
+export function createApp(options: AppOptions = {}): App {
+  return new App(options);
+}
+
+export class App {
+  readonly context: AppContext;
+  private readonly plugins: Plugin[] = [];
+  private readonly cleanup = new Map<string, number>();
+  private system?: JobSystem;
+  private stack?: LocalStack;
+  private clients?: AwsClients;
+  private poller?: LocalPoller;
+  private reconcileTimer?: NodeJS.Timeout;
+  private reconciling?: Promise<unknown>;
+  private dispatchAbort?: AbortController;
+  private ready!: Promise<JobSystem>;
+  private markReady!: (system: JobSystem) => void;
+  private state: "new" | "starting" | "started" | "stopped" = "new";
+
+  constructor(private readonly options: AppOptions) {
+    this.resetReady();
+    const jobs = async () => this.ready;
+    const backgroundJobs: BackgroundJobs = {
+      addWorker: async (o) => (await jobs()).addWorker(o),
+      scheduleJob: async (o) => (await jobs()).scheduleJob(o),
+      cancelJobs: async (f) => (await jobs()).cancelJobs(f),
+      getJob: async (id) => (await jobs()).getJob(id),
+    };
+    this.context = { backgroundJobs, app: this };
+  }
+
+  /** Registers a plugin; its cleanup rules are validated now. */
+  registerPlugin(plugin: Plugin): void {
+    if (typeof plugin !== "object" || plugin === null) throw new JobValidationError("plugin", "must be an object");
+    if (typeof plugin.name !== "string" || plugin.name === "") {
+      throw new JobValidationError("plugin.name", "must be a non-empty string");
+    }
+    const rules = validateCleanup(plugin.backgroundJobs?.cleanup, `${plugin.name}.backgroundJobs.cleanup`);
+    for (const rule of rules) this.cleanup.set(rule.type, rule.purgeAfterDays);
+    this.plugins.push(plugin);
+  }
+
+  /** Starts the backend (the local stack, or AWS clients), then the plugins' startup functions in order. */
+  async start(): Promise<void> {
+    if (this.state === "starting" || this.state === "started") throw new Error("app already started");
+    this.state = "starting";
+    const { local } = this.options.backgroundJobs ?? {};
+    const logger = this.options.logger ?? (local ? (local.quiet ? silentLogger : terminalLogger()) : jsonLogger());
+    let tableName: string;
+    let queueUrls: Record<LaneName, string>;
+    if (local) {
+      this.stack = await startLocalStack({
+        ...(local.dataDir ? { dataDir: local.dataDir } : {}),
+        ...(local.requestCounter ? { requestCounter: local.requestCounter } : {}),
+      });
+      this.clients = this.stack.clients;
+      tableName = this.stack.tableName;
+      queueUrls = this.stack.queueUrls;
+    } else {
+      const aws = this.options.backgroundJobs?.aws ?? awsOptionsFromEnvironment();
+      this.clients = createClients({
+        region: aws.region ?? process.env.AWS_REGION ?? "us-east-1",
+        ...(aws.endpoints ? { endpoints: aws.endpoints } : {}),
+        ...(aws.credentials ? { credentials: aws.credentials } : {}),
+        ...(aws.requestCounter ? { requestCounter: aws.requestCounter } : {}),
+      });
+      tableName = aws.tableName;
+      queueUrls = aws.queueUrls;
+    }
+    const system = new JobSystem({
+      store: new DynamoJobStore(this.clients.documents, {
+        tableName,
+        ...(local?.simulateIndexLagMs ? { simulateIndexLagMs: local.simulateIndexLagMs } : {}),
+      }),
+      lanes: new SqsLanes(this.clients.sqs, queueUrls),
+      logger,
+      cleanup: this.cleanup,
+    });
+    this.system = system;
+    this.dispatchAbort = new AbortController();
+    this.markReady(system);
+    if (local && this.stack) {
+      // fauxqs keeps no messages across restarts: put every open job's message back.
+      const requeued = await requeueAll(system);
+      if (requeued > 0) logger.info("requeued", { jobs: requeued, note: "open jobs from the data folder" });
+    }
+    for (const plugin of this.plugins) {
+      for (const startup of plugin.functionsByType?.startup ?? []) await startup(this.context);
+    }
+    if (local && this.stack) {
+      this.poller = new LocalPoller({
+        sqs: this.clients.sqs,
+        queueUrls: this.stack.queues.queueUrls,
+        queueArns: this.stack.queues.queueArns,
+        region: this.stack.region,
+        handler: createDispatcher(system, this.dispatchAbort.signal),
+        capacity: () => system.workers.capacity(),
+        capacityChanged: (ms) => system.workers.nextChange(ms),
+        logger,
+      });
+      this.poller.start();
+      const interval = local.reconcileIntervalMs ?? 5000;
+      this.reconcileTimer = setInterval(() => {
+        if (this.reconciling) return;
+        this.reconciling = reconcile(system, local.reconcile)
+          .catch((error: unknown) => logger.error("reconcile failed", { error: (error as Error).message }))
+          .finally(() => {
+            this.reconciling = undefined;
+          });
+      }, interval);
+    }
+    this.state = "started";
+  }
+
+  /** Runs the plugins' shutdown functions, then stops every server and timer this app started. */
+  async stop(): Promise<void> {
+    if (this.state !== "started") return;
+    this.state = "stopped";
+    for (const plugin of this.plugins) {
+      for (const shutdown of plugin.functionsByType?.shutdown ?? []) await shutdown(this.context);
+    }
+    clearInterval(this.reconcileTimer);
+    await this.poller?.stop();
+    this.dispatchAbort?.abort();
+    await this.reconciling;
+    if (this.stack) await this.stack.stop();
+    else {
+      this.clients?.dynamodb.destroy();
+      this.clients?.sqs.destroy();
+    }
+    this.poller = undefined;
+    this.stack = undefined;
+    this.resetReady();
+  }
+
+  /** The local stack's endpoints, table and queue URLs (local backend only, once started). */
+  get local(): LocalStackInfo {
+    if (!this.stack) throw new Error("app.local exists only for a started app with the local backend");
+    const { endpoints, tableName, queueUrls, deadLetterQueueUrls, region } = this.stack;
+    return { endpoints, tableName, queueUrls, deadLetterQueueUrls, region };
+  }
+
+  /** The dispatcher: what the Lambda SQS handler and the local poller call. */
+  async handleSqsEvent(event: SQSEvent): Promise<SQSBatchResponse> {
+    const system = await this.ready;
+    return createDispatcher(system, this.dispatchAbort?.signal)(event);
+  }
+
+  /** One reconciler pass (the scheduled Lambda calls it; locally a timer does). */
+  async reconcile(options?: ReconcileOptions): Promise<ReconcileReport> {
+    return reconcile(await this.ready, { ...this.options.backgroundJobs?.local?.reconcile, ...options });
+  }
+
+  private resetReady(): void {
+    this.ready = new Promise((resolve) => {
+      this.markReady = resolve;
+    });
+  }
+}
+
+/** Resource names from the environment the CDK construct sets on the functions. */
+export function awsOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): AwsBackendOptions {
+  const tableName = env.JOBS_TABLE_NAME;
+  const queueUrls = Object.fromEntries(LANES.map((lane) => [lane, env[`JOBS_QUEUE_URL_${lane.toUpperCase()}`]]));
+  const missing = [
+    ...(tableName ? [] : ["JOBS_TABLE_NAME"]),
+    ...LANES.filter((lane) => !queueUrls[lane]).map((lane) => `JOBS_QUEUE_URL_${lane.toUpperCase()}`),
+  ];
+  if (missing.length > 0 || !tableName) {
+    throw new JobValidationError(
+      "backgroundJobs",
+      `no backend chosen: pass { local: {} } or { aws: {...} }, or set ${missing.join(", ")} (the CDK construct does)`,
+    );
+  }
+  return { tableName, queueUrls: queueUrls as Record<LaneName, string> };
+}

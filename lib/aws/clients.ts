@@ -1,0 +1,78 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+/** Where the AWS clients point: AWS itself (no endpoints), or the local stack's servers. */
+export interface ClientConfig {
+  region: string;
+  endpoints?: { dynamodb?: string; sqs?: string };
+  /** Static credentials for local servers; on AWS the default provider chain is used. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Counts every request by `Service.Operation` (the bench's per-job request figures). */
+  requestCounter?: RequestCounter;
+}
+
+export interface AwsClients {
+  dynamodb: DynamoDBClient;
+  documents: DynamoDBDocumentClient;
+  sqs: SQSClient;
+}
+
+/** Counts SDK requests by operation, with a middleware on every client it is given to. */
+export class RequestCounter {
+  readonly counts = new Map<string, number>();
+
+  record(operation: string): void {
+    this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
+  }
+
+  reset(): void {
+    this.counts.clear();
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.counts.entries()].sort());
+  }
+
+  total(): number {
+    let sum = 0;
+    for (const count of this.counts.values()) sum += count;
+    return sum;
+  }
+}
+
+/** The same SDK clients for AWS and for the local stack; only the endpoints differ. */
+export function createClients(config: ClientConfig): AwsClients {
+  const common = {
+    region: config.region,
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  };
+  const dynamodb = new DynamoDBClient({ ...common, endpoint: config.endpoints?.dynamodb });
+  // fauxqs only knows the queue URLs it returned: send to the endpoint, not the URL's host.
+  const sqs = new SQSClient({ ...common, endpoint: config.endpoints?.sqs, useQueueUrlAsEndpoint: false });
+  const counter = config.requestCounter;
+  if (counter) {
+    dynamodb.middlewareStack.add(
+      (next, context) => (args) => {
+        counter.record(`DynamoDB.${operationName(context.commandName)}`);
+        return next(args);
+      },
+      { step: "initialize", name: "requestCounter" },
+    );
+    sqs.middlewareStack.add(
+      (next, context) => (args) => {
+        counter.record(`SQS.${operationName(context.commandName)}`);
+        return next(args);
+      },
+      { step: "initialize", name: "requestCounter" },
+    );
+  }
+  const documents = DynamoDBDocumentClient.from(dynamodb, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+  return { dynamodb, documents, sqs };
+}
+
+function operationName(commandName: string | undefined): string {
+  return (commandName ?? "Unknown").replace(/Command$/, "");
+}

@@ -1,0 +1,33 @@
+/**
+ * Reaction Commerce's `context.backgroundJobs`, on DynamoDB, SQS and Lambda.
+ *
+ * @example
+ * import { createApp } from "reaction-background-jobs-aws";
+ * const app = createApp({ backgroundJobs: { local: {} } });
+ * app.registerPlugin({ name: "demo", functionsByType: { startup: [async ({ backgroundJobs }) => {
+ *   await backgroundJobs.addWorker({ type: "hello", async worker(job) { await job.done("hi"); } });
+ *   await backgroundJobs.scheduleJob({ type: "hello", data: {} });
+ * }] } });
+ * await app.start();
+ */
+export {
+  type AppContext,
+  type AppOptions,
+  type AwsBackendOptions,
+  App,
+  awsOptionsFromEnvironment,
+  createApp,
+  type LocalBackendOptions,
+  type Plugin,
+} from "./app.ts";
+export { RequestCounter } from "./aws/clients.ts";
+export { JobStateError, JobValidationError, LocalStackError } from "./errors.ts";
+export { createDispatcher, type SqsBatchHandler } from "./jobs/dispatcher.ts";
+export { Job } from "./jobs/job.ts";
+export { laneFor, PRIORITIES } from "./jobs/priority.ts";
+export type { ReconcileOptions, ReconcileReport } from "./jobs/reconciler.ts";
+export type { BackgroundJobs, WorkerHandle } from "./jobs/system.ts";
+export type { JobDoc, JobStatus } from "./jobs/types.ts";
+export type { CleanupRule, ScheduleJobOptions } from "./jobs/validate.ts";
+export type { LocalStackInfo } from "./local/stack.ts";
+export { type LaneName, LANES } from "./resources.ts";

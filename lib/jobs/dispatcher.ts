@@ -1,0 +1,150 @@
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { randomId } from "../ids.ts";
+import { parseJobMessage } from "../aws/lanes.ts";
+import type { Job } from "./job.ts";
+import type { JobMessage } from "./ports.ts";
+import { DEFAULT_WORK_TIMEOUT_MS } from "./validate.ts";
+import { jobFields, type JobSystem } from "./system.ts";
+import type { WorkerSlots } from "./workers.ts";
+
+/** Handles one SQS batch; Lambda's event source mapping and the local poller both call it. */
+export type SqsBatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+/** What became of one message. `retry` leaves it to SQS (redelivery, then the DLQ). */
+type Outcome = "ran" | "acknowledged" | "retry";
+
+/**
+ * The dispatcher: for each message, wait for a free slot of the job's type, claim the job with
+ * one conditional write, run the worker, and wait for the run to settle (the worker may call
+ * `done` after it returned) until its lease ends. A failed claim (cancelled, done, someone
+ * else's live lease) acknowledges the message: delivery is at-least-once, effects exactly-once.
+ * Answers with a partial batch response; it never throws, since a throw fails the whole batch.
+ */
+export function createDispatcher(system: JobSystem, signal?: AbortSignal): SqsBatchHandler {
+  return async (event) => {
+    const failures: SQSBatchItemFailure[] = [];
+    await Promise.all(
+      event.Records.map(async (record) => {
+        let outcome: Outcome;
+        try {
+          outcome = await dispatchRecord(system, record, signal);
+        } catch (error) {
+          system.logger.error("dispatch error", {
+            messageId: record.messageId,
+            error: (error as Error).message,
+          });
+          outcome = "retry";
+        }
+        if (outcome === "retry") failures.push({ itemIdentifier: record.messageId });
+      }),
+    );
+    return { batchItemFailures: failures };
+  };
+}
+
+// Everything up to the slot wait runs synchronously, so a poller sees the capacity taken
+// as soon as it hands over the batch.
+function dispatchRecord(system: JobSystem, record: SQSRecord, signal?: AbortSignal): Promise<Outcome> {
+  const message = parseJobMessage(record.body);
+  if (!message) {
+    system.logger.error("poison message: not a job message", {
+      messageId: record.messageId,
+      receiveCount: record.attributes?.ApproximateReceiveCount,
+    });
+    return Promise.resolve("retry");
+  }
+  const slots = system.workerFor(message.type);
+  if (slots?.paused) return Promise.resolve("acknowledged");
+  if (!slots) return claimAndRun(system, message, undefined, signal);
+  return slots.acquire().then(async () => {
+    try {
+      // Paused while this message waited for a slot: the job stays ready for resume().
+      if (slots.paused) return "acknowledged";
+      return await claimAndRun(system, message, slots, signal);
+    } finally {
+      slots.release();
+    }
+  });
+}
+
+async function claimAndRun(
+  system: JobSystem,
+  message: JobMessage,
+  slots: WorkerSlots | undefined,
+  signal?: AbortSignal,
+): Promise<Outcome> {
+  const now = system.now();
+  const result = await system.store.claimJob(message.id, {
+    runId: randomId(),
+    now,
+    workTimeout: slots?.workTimeout ?? DEFAULT_WORK_TIMEOUT_MS,
+  });
+  if ("current" in result) {
+    const current = result.current;
+    if (!current) {
+      system.logger.error("poison message: no such job", { jobId: message.id, type: message.type });
+      return "retry";
+    }
+    if ((current.status === "waiting" || current.status === "ready") && current.after > now) {
+      // Not due yet: a wait longer than SQS's 900 s delay travels in hops.
+      await system.enqueue(current);
+    } else if (current.status === "running" && (current.leaseUntil ?? 0) < now) {
+      await system.expireRun(current);
+    }
+    return "acknowledged";
+  }
+  const claimed = result.claimed;
+  if (await system.cancelledByTombstone(claimed)) return "acknowledged";
+  const job = system.beginRun(claimed);
+  system.logger.info("running", {
+    ...jobFields(claimed),
+    waitedMs: now - claimed.after,
+  });
+  if (!slots) {
+    await job.fail(`No worker registered for job type "${claimed.type}"`);
+    return "ran";
+  }
+  await runWorker(system, job, slots, signal);
+  return "ran";
+}
+
+/** Runs the worker and waits for the run to settle, failing it when its lease runs out. */
+async function runWorker(system: JobSystem, job: Job, slots: WorkerSlots, signal?: AbortSignal): Promise<void> {
+  const run = job.run!;
+  const worker = Promise.resolve()
+    .then(() => slots.worker(job))
+    .catch(async (error: unknown) => {
+      // A throw is `fail(message)`; after `done` it changes nothing (fenced).
+      if (run.settled) return;
+      await job.fail(error instanceof Error ? error.message : String(error)).catch((failError: unknown) => {
+        system.logger.error("could not record a worker's failure", {
+          jobId: job._id,
+          error: (failError as Error).message,
+        });
+      });
+    });
+  const finished = worker.then(() => run.whenSettled);
+  for (;;) {
+    const remaining = run.leaseUntil - system.now();
+    if (remaining <= 0) break;
+    const outcome = await Promise.race([finished.then(() => "settled" as const), wait(remaining, signal)]);
+    if (outcome === "settled" || outcome === "aborted") return;
+    if (run.settled) return;
+  }
+  if (!run.settled) await job.fail("Failed for exceeding worker set workTimeout");
+}
+
+function wait(ms: number, signal?: AbortSignal): Promise<"timeout" | "aborted"> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve("aborted");
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve("aborted");
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve("timeout");
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,125 @@
+/** Reaction's seven job statuses. */
+export type JobStatus =
+  | "waiting"
+  | "paused"
+  | "ready"
+  | "running"
+  | "failed"
+  | "cancelled"
+  | "completed";
+
+export const CANCELLABLE: readonly JobStatus[] = ["running", "ready", "waiting", "paused"];
+export const PAUSABLE: readonly JobStatus[] = ["ready", "waiting"];
+export const REMOVABLE: readonly JobStatus[] = ["cancelled", "completed", "failed"];
+export const RESTARTABLE: readonly JobStatus[] = ["cancelled", "failed"];
+export const TERMINAL: readonly JobStatus[] = ["cancelled", "completed", "failed"];
+
+export type Backoff = "constant" | "exponential";
+
+export type JsonObject = { [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+
+export interface JobProgress {
+  completed: number;
+  total: number;
+  percent: number;
+}
+
+export interface JobLogEntry {
+  time: Date;
+  runId: string | null;
+  level: "info" | "success" | "warning" | "danger";
+  message: string;
+  data?: JsonObject;
+}
+
+/** The job document, with Reaction's field names, as `job._doc` exposes it. */
+export interface JobDoc {
+  _id: string;
+  type: string;
+  data: JsonObject;
+  status: JobStatus;
+  priority: number;
+  /** Attempts left (Reaction counts attempts: `retry: { retries: 5 }` stores 6). */
+  retries: number;
+  /** Attempts made so far. */
+  retried: number;
+  retryWait: number;
+  retryBackoff: Backoff;
+  retryUntil: Date;
+  /** The retry budget each occurrence of a repeating job starts with. */
+  repeatRetries: number;
+  after: Date;
+  created: Date;
+  updated: Date;
+  progress: JobProgress;
+  result?: JsonObject;
+  failures: JsonObject[];
+  runId: string | null;
+  repeated: number;
+  workTimeout?: number;
+  /** While running: when the lease ends unless the worker heartbeats (`log`, `progress`). */
+  expiresAfter?: Date;
+}
+
+/** The record as stored in DynamoDB: the document with times as epoch ms, plus bookkeeping. */
+export interface JobRecord {
+  _id: string;
+  type: string;
+  data: JsonObject;
+  status: JobStatus;
+  priority: number;
+  retries: number;
+  retried: number;
+  retryWait: number;
+  retryBackoff: Backoff;
+  retryUntil: number;
+  repeatRetries: number;
+  after: number;
+  created: number;
+  updated: number;
+  progress: JobProgress;
+  result?: JsonObject;
+  failures: JsonObject[];
+  runId: string | null;
+  repeated: number;
+  log: Array<Omit<JobLogEntry, "time"> & { time: number }>;
+  workTimeout?: number;
+  leaseUntil?: number;
+  /** Sparse index keys (see `lib/resources.ts`). */
+  openType?: string;
+  dueShard?: string;
+  dueAt?: number;
+  /** TTL, epoch seconds. */
+  expiresAt?: number;
+}
+
+/** The document a user sees for a stored record. */
+export function toDoc(record: JobRecord): JobDoc {
+  const doc: JobDoc = {
+    _id: record._id,
+    type: record.type,
+    data: record.data,
+    status: record.status,
+    priority: record.priority,
+    retries: record.retries,
+    retried: record.retried,
+    retryWait: record.retryWait,
+    retryBackoff: record.retryBackoff,
+    retryUntil: new Date(record.retryUntil),
+    repeatRetries: record.repeatRetries,
+    after: new Date(record.after),
+    created: new Date(record.created),
+    updated: new Date(record.updated),
+    progress: record.progress,
+    failures: record.failures ?? [],
+    runId: record.runId ?? null,
+    repeated: record.repeated ?? 0,
+  };
+  if (record.result !== undefined) doc.result = record.result;
+  if (record.status === "running") {
+    if (record.workTimeout !== undefined) doc.workTimeout = record.workTimeout;
+    if (record.leaseUntil !== undefined) doc.expiresAfter = new Date(record.leaseUntil);
+  }
+  return doc;
+}
