@@ -17,12 +17,21 @@ app.registerPlugin({
         // A plugin may schedule from its startup; these run once the stack is up.
         setTimeout(async () => {
           for (const [i, name] of ["logo.png", "flaky-banner.jpg", "hero.webp"].entries()) {
-            await backgroundJobs.scheduleJob(saveImageJob({ _id: `file-${Date.now()}-${i}`, name }));
+            await backgroundJobs.scheduleJob(
+              saveImageJob({ _id: `file-${Date.now()}-${i}`, name }),
+            );
           }
           await backgroundJobs.scheduleJob(
-            emailJob({ from: "shop@example.com", to: "ada@example.com", subject: "Your order", html: "<p>Thanks</p>" }),
+            emailJob({
+              from: "shop@example.com",
+              to: "ada@example.com",
+              subject: "Your order",
+              html: "<p>Thanks</p>",
+            }),
           );
-          await backgroundJobs.scheduleJob(emailJob({ from: "shop@example.com", subject: "No recipient", html: "<p>?</p>" }));
+          await backgroundJobs.scheduleJob(
+            emailJob({ from: "shop@example.com", subject: "No recipient", html: "<p>?</p>" }),
+          );
         }, 100);
       },
     ],

@@ -4,12 +4,17 @@ import { DynamoJobStore } from "./aws/job-table.ts";
 import { SqsLanes } from "./aws/lanes.ts";
 import { JobValidationError } from "./errors.ts";
 import { createDispatcher } from "./jobs/dispatcher.ts";
-import { type ReconcileOptions, type ReconcileReport, reconcile, requeueAll } from "./jobs/reconciler.ts";
+import {
+  type ReconcileOptions,
+  type ReconcileReport,
+  reconcile,
+  requeueAll,
+} from "./jobs/reconciler.ts";
 import { type BackgroundJobs, JobSystem } from "./jobs/system.ts";
 import { type CleanupRule, validateCleanup } from "./jobs/validate.ts";
-import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
 import { LocalPoller } from "./local/poller.ts";
 import { type LocalStack, type LocalStackInfo, startLocalStack } from "./local/stack.ts";
+import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
 import { LANES, type LaneName } from "./resources.ts";
 
 /** The context handed to plugin startup/shutdown functions (Reaction's `context`, minimal). */
@@ -77,7 +82,6 @@ export class App {
   readonly context: AppContext;
   private readonly plugins: Plugin[] = [];
   private readonly cleanup = new Map<string, number>();
-  private system?: JobSystem;
   private stack?: LocalStack;
   private clients?: AwsClients;
   private poller?: LocalPoller;
@@ -102,21 +106,28 @@ export class App {
 
   /** Registers a plugin; its cleanup rules are validated now. */
   registerPlugin(plugin: Plugin): void {
-    if (typeof plugin !== "object" || plugin === null) throw new JobValidationError("plugin", "must be an object");
+    if (typeof plugin !== "object" || plugin === null)
+      throw new JobValidationError("plugin", "must be an object");
     if (typeof plugin.name !== "string" || plugin.name === "") {
       throw new JobValidationError("plugin.name", "must be a non-empty string");
     }
-    const rules = validateCleanup(plugin.backgroundJobs?.cleanup, `${plugin.name}.backgroundJobs.cleanup`);
+    const rules = validateCleanup(
+      plugin.backgroundJobs?.cleanup,
+      `${plugin.name}.backgroundJobs.cleanup`,
+    );
     for (const rule of rules) this.cleanup.set(rule.type, rule.purgeAfterDays);
     this.plugins.push(plugin);
   }
 
   /** Starts the backend (the local stack, or AWS clients), then the plugins' startup functions in order. */
   async start(): Promise<void> {
-    if (this.state === "starting" || this.state === "started") throw new Error("app already started");
+    if (this.state === "starting" || this.state === "started")
+      throw new Error("app already started");
     this.state = "starting";
     const { local } = this.options.backgroundJobs ?? {};
-    const logger = this.options.logger ?? (local ? (local.quiet ? silentLogger : terminalLogger()) : jsonLogger());
+    const logger =
+      this.options.logger ??
+      (local ? (local.quiet ? silentLogger : terminalLogger()) : jsonLogger());
     let tableName: string;
     let queueUrls: Record<LaneName, string>;
     if (local) {
@@ -147,13 +158,13 @@ export class App {
       logger,
       cleanup: this.cleanup,
     });
-    this.system = system;
     this.dispatchAbort = new AbortController();
     this.markReady(system);
     if (local && this.stack) {
       // fauxqs keeps no messages across restarts: put every open job's message back.
       const requeued = await requeueAll(system);
-      if (requeued > 0) logger.info("requeued", { jobs: requeued, note: "open jobs from the data folder" });
+      if (requeued > 0)
+        logger.info("requeued", { jobs: requeued, note: "open jobs from the data folder" });
     }
     for (const plugin of this.plugins) {
       for (const startup of plugin.functionsByType?.startup ?? []) await startup(this.context);
@@ -174,7 +185,9 @@ export class App {
       this.reconcileTimer = setInterval(() => {
         if (this.reconciling) return;
         this.reconciling = reconcile(system, local.reconcile)
-          .catch((error: unknown) => logger.error("reconcile failed", { error: (error as Error).message }))
+          .catch((error: unknown) =>
+            logger.error("reconcile failed", { error: (error as Error).message }),
+          )
           .finally(() => {
             this.reconciling = undefined;
           });
@@ -206,7 +219,8 @@ export class App {
 
   /** The local stack's endpoints, table and queue URLs (local backend only, once started). */
   get local(): LocalStackInfo {
-    if (!this.stack) throw new Error("app.local exists only for a started app with the local backend");
+    if (!this.stack)
+      throw new Error("app.local exists only for a started app with the local backend");
     const { endpoints, tableName, queueUrls, deadLetterQueueUrls, region } = this.stack;
     return { endpoints, tableName, queueUrls, deadLetterQueueUrls, region };
   }
@@ -219,7 +233,10 @@ export class App {
 
   /** One reconciler pass (the scheduled Lambda calls it; locally a timer does). */
   async reconcile(options?: ReconcileOptions): Promise<ReconcileReport> {
-    return reconcile(await this.ready, { ...this.options.backgroundJobs?.local?.reconcile, ...options });
+    return reconcile(await this.ready, {
+      ...this.options.backgroundJobs?.local?.reconcile,
+      ...options,
+    });
   }
 
   private resetReady(): void {
@@ -232,10 +249,14 @@ export class App {
 /** Resource names from the environment the CDK construct sets on the functions. */
 export function awsOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): AwsBackendOptions {
   const tableName = env.JOBS_TABLE_NAME;
-  const queueUrls = Object.fromEntries(LANES.map((lane) => [lane, env[`JOBS_QUEUE_URL_${lane.toUpperCase()}`]]));
+  const queueUrls = Object.fromEntries(
+    LANES.map((lane) => [lane, env[`JOBS_QUEUE_URL_${lane.toUpperCase()}`]]),
+  );
   const missing = [
     ...(tableName ? [] : ["JOBS_TABLE_NAME"]),
-    ...LANES.filter((lane) => !queueUrls[lane]).map((lane) => `JOBS_QUEUE_URL_${lane.toUpperCase()}`),
+    ...LANES.filter((lane) => !queueUrls[lane]).map(
+      (lane) => `JOBS_QUEUE_URL_${lane.toUpperCase()}`,
+    ),
   ];
   if (missing.length > 0 || !tableName) {
     throw new JobValidationError(

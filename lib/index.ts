@@ -11,10 +11,10 @@
  * await app.start();
  */
 export {
+  App,
   type AppContext,
   type AppOptions,
   type AwsBackendOptions,
-  App,
   awsOptionsFromEnvironment,
   createApp,
   type LocalBackendOptions,
@@ -30,4 +30,4 @@ export type { BackgroundJobs, WorkerHandle } from "./jobs/system.ts";
 export type { JobDoc, JobStatus } from "./jobs/types.ts";
 export type { CleanupRule, ScheduleJobOptions } from "./jobs/validate.ts";
 export type { LocalStackInfo } from "./local/stack.ts";
-export { type LaneName, LANES } from "./resources.ts";
+export { LANES, type LaneName } from "./resources.ts";

@@ -15,31 +15,37 @@ export interface JobLogger {
 
 /** JSON lines on stdout, one object per line: what CloudWatch Logs Insights queries best. */
 export function jsonLogger(service = "background-jobs"): JobLogger {
-  const write = (level: string) => (message: string, fields: LogFields = {}) => {
-    process.stdout.write(
-      `${JSON.stringify({ level, timestamp: new Date().toISOString(), service, message, ...fields })}\n`,
-    );
-  };
+  const write =
+    (level: string) =>
+    (message: string, fields: LogFields = {}) => {
+      process.stdout.write(
+        `${JSON.stringify({ level, timestamp: new Date().toISOString(), service, message, ...fields })}\n`,
+      );
+    };
   return { info: write("INFO"), warn: write("WARN"), error: write("ERROR") };
 }
 
 /** Readable lines for a terminal: `15:04:05.123 completed  saveImage/local  Xb3... attempt 1/6  42 ms`. */
 export function terminalLogger(): JobLogger {
-  const write = (level: string) => (message: string, fields: LogFields = {}) => {
-    const { jobId, type, runId: _runId, attempt, ...rest } = fields;
-    const time = new Date().toISOString().slice(11, 23);
-    const parts = [`${time} `, level === "INFO" ? "" : `${level} `, message.padEnd(10)];
-    if (type) parts.push(` ${type}`);
-    if (jobId) parts.push(` ${jobId}`);
-    if (attempt !== undefined) parts.push(` attempt ${attempt}${rest.of !== undefined ? `/${rest.of}` : ""}`);
-    delete rest.of;
-    for (const [key, value] of Object.entries(rest)) {
-      if (value !== undefined) parts.push(` ${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
-    }
-    const line = `${parts.join("")}\n`;
-    if (level === "INFO") process.stdout.write(line);
-    else process.stderr.write(line);
-  };
+  const write =
+    (level: string) =>
+    (message: string, fields: LogFields = {}) => {
+      const { jobId, type, runId: _runId, attempt, ...rest } = fields;
+      const time = new Date().toISOString().slice(11, 23);
+      const parts = [`${time} `, level === "INFO" ? "" : `${level} `, message.padEnd(10)];
+      if (type) parts.push(` ${type}`);
+      if (jobId) parts.push(` ${jobId}`);
+      if (attempt !== undefined)
+        parts.push(` attempt ${attempt}${rest.of !== undefined ? `/${rest.of}` : ""}`);
+      delete rest.of;
+      for (const [key, value] of Object.entries(rest)) {
+        if (value !== undefined)
+          parts.push(` ${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
+      }
+      const line = `${parts.join("")}\n`;
+      if (level === "INFO") process.stdout.write(line);
+      else process.stderr.write(line);
+    };
   return { info: write("INFO"), warn: write("WARN"), error: write("ERROR") };
 }
 

@@ -52,5 +52,9 @@ export const emailPlugin: Plugin = {
 
 /** Schedules an email the way Reaction's `sendEmail` mutation does. */
 export function emailJob(data: EmailData) {
-  return { type: "sendEmail", data: { shopId: "shop-1", ...data }, retry: { retries: 5, wait: 180_000 } };
+  return {
+    type: "sendEmail",
+    data: { shopId: "shop-1", ...data },
+    retry: { retries: 5, wait: 180_000 },
+  };
 }

@@ -16,12 +16,17 @@ export const filesPlugin: Plugin = {
           pollInterval: 3000,
           workTimeout: 600_000,
           async worker(job) {
-            const { doc, collectionName } = job.data as { doc: { _id: string; name: string }; collectionName: string };
+            const { doc, collectionName } = job.data as {
+              doc: { _id: string; name: string };
+              collectionName: string;
+            };
             try {
               await convertImage(doc, collectionName, job.doc.retried);
               await job.done(`Finished converting temporary image from ${doc._id}`);
             } catch (error) {
-              await job.fail(`Failed to convert temporary image from ${doc._id}. Error: ${(error as Error).message}`);
+              await job.fail(
+                `Failed to convert temporary image from ${doc._id}. Error: ${(error as Error).message}`,
+              );
             }
           },
         });
@@ -30,9 +35,14 @@ export const filesPlugin: Plugin = {
   },
 };
 
-async function convertImage(doc: { name: string }, _collection: string, attempt: number): Promise<void> {
+async function convertImage(
+  doc: { name: string },
+  _collection: string,
+  attempt: number,
+): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
-  if (doc.name.startsWith("flaky") && attempt === 1) throw new Error("storage not reachable (first attempt)");
+  if (doc.name.startsWith("flaky") && attempt === 1)
+    throw new Error("storage not reachable (first attempt)");
 }
 
 /** Schedules an image job the way the files plugin's `createSaveImageJob` does (fire and forget). */

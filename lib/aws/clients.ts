@@ -49,7 +49,11 @@ export function createClients(config: ClientConfig): AwsClients {
   };
   const dynamodb = new DynamoDBClient({ ...common, endpoint: config.endpoints?.dynamodb });
   // fauxqs only knows the queue URLs it returned: send to the endpoint, not the URL's host.
-  const sqs = new SQSClient({ ...common, endpoint: config.endpoints?.sqs, useQueueUrlAsEndpoint: false });
+  const sqs = new SQSClient({
+    ...common,
+    endpoint: config.endpoints?.sqs,
+    useQueueUrlAsEndpoint: false,
+  });
   const counter = config.requestCounter;
   if (counter) {
     dynamodb.middlewareStack.add(

@@ -59,7 +59,10 @@ export class DynamoJobStore implements JobStore {
     return live(Item as JobRecord | undefined);
   }
 
-  async claimJob(id: string, claim: RunClaim): Promise<{ claimed: JobRecord } | { current: JobRecord | null }> {
+  async claimJob(
+    id: string,
+    claim: RunClaim,
+  ): Promise<{ claimed: JobRecord } | { current: JobRecord | null }> {
     const leaseUntil = claim.now + claim.workTimeout;
     const update = new Update()
       .set("status", "running")
@@ -97,7 +100,12 @@ export class DynamoJobStore implements JobStore {
     });
   }
 
-  async expireRun(id: string, runId: string, now: number, changes: JobChanges): Promise<JobRecord | null> {
+  async expireRun(
+    id: string,
+    runId: string,
+    now: number,
+    changes: JobChanges,
+  ): Promise<JobRecord | null> {
     return this.conditionalUpdate(
       id,
       changes,
@@ -109,7 +117,12 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
-  async heartbeat(id: string, runId: string, leaseUntil: number, changes: Partial<JobRecord>): Promise<boolean> {
+  async heartbeat(
+    id: string,
+    runId: string,
+    leaseUntil: number,
+    changes: Partial<JobRecord>,
+  ): Promise<boolean> {
     const update = new Update().set("leaseUntil", leaseUntil).set("dueAt", leaseUntil);
     for (const [key, value] of Object.entries(changes)) update.set(key, value);
     try {
@@ -130,7 +143,11 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  async transition(id: string, from: readonly JobStatus[], changes: JobChanges): Promise<JobRecord | null> {
+  async transition(
+    id: string,
+    from: readonly JobStatus[],
+    changes: JobChanges,
+  ): Promise<JobRecord | null> {
     const values: Record<string, unknown> = {};
     const placeholders = from.map((status, i) => {
       values[`:from${i}`] = status;
@@ -220,7 +237,11 @@ export class DynamoJobStore implements JobStore {
 
   async cancelsFor(type: string): Promise<CancelRecord[]> {
     const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.table, Key: { _id: TOMBSTONE_PREFIX + type }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { _id: TOMBSTONE_PREFIX + type },
+        ConsistentRead: true,
+      }),
     );
     return (Item?.cancels as CancelRecord[] | undefined) ?? [];
   }
@@ -275,7 +296,9 @@ export class DynamoJobStore implements JobStore {
     const items: Array<Record<string, unknown>> = [];
     let ExclusiveStartKey: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey }));
+      const page = await this.client.send(
+        new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey }),
+      );
       items.push(...(page.Items ?? []));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
@@ -310,7 +333,8 @@ function applyIndexKeys(update: Update, id: string, changes: JobChanges): void {
     update.set("dueShard", dueShard(id));
   } else {
     update.set("dueShard", dueShard(id));
-    if (changes.after !== undefined && changes.dueAt === undefined) update.set("dueAt", changes.after);
+    if (changes.after !== undefined && changes.dueAt === undefined)
+      update.set("dueAt", changes.after);
     update.remove("leaseUntil", "workTimeout");
   }
 }

@@ -5,7 +5,14 @@ import {
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { deadLetterQueueName, jobTable, LANES, type LaneName, lanes, type ResourceNames } from "../resources.ts";
+import {
+  deadLetterQueueName,
+  jobTable,
+  LANES,
+  type LaneName,
+  lanes,
+  type ResourceNames,
+} from "../resources.ts";
 
 export interface LaneQueues {
   queueUrls: Record<LaneName, string>;
@@ -56,7 +63,10 @@ export async function ensureJobTable(client: DynamoDBClient, tableName: string):
 }
 
 /** Creates each lane queue with its DLQ and redrive policy (idempotent). */
-export async function ensureLaneQueues(client: SQSClient, names: ResourceNames): Promise<LaneQueues> {
+export async function ensureLaneQueues(
+  client: SQSClient,
+  names: ResourceNames,
+): Promise<LaneQueues> {
   const result: LaneQueues = {
     queueUrls: {} as Record<LaneName, string>,
     queueArns: {} as Record<LaneName, string>,
@@ -70,7 +80,10 @@ export async function ensureLaneQueues(client: SQSClient, names: ResourceNames):
     const dlqArn = await queueArn(client, dlqUrl);
     const url = await createQueue(client, name, {
       VisibilityTimeout: String(lanes.visibilityTimeoutSeconds),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: lanes.maxReceiveCount }),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlqArn,
+        maxReceiveCount: lanes.maxReceiveCount,
+      }),
     });
     result.queueUrls[lane] = url;
     result.queueArns[lane] = await queueArn(client, url);
@@ -79,8 +92,14 @@ export async function ensureLaneQueues(client: SQSClient, names: ResourceNames):
   return result;
 }
 
-async function createQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
-  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+async function createQueue(
+  client: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<string> {
+  const { QueueUrl } = await client.send(
+    new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+  );
   if (!QueueUrl) throw new Error(`CreateQueue ${name} returned no URL`);
   return QueueUrl;
 }

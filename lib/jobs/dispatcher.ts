@@ -1,10 +1,10 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { randomId } from "../ids.ts";
 import { parseJobMessage } from "../aws/lanes.ts";
+import { randomId } from "../ids.ts";
 import type { Job } from "./job.ts";
 import type { JobMessage } from "./ports.ts";
+import { type JobSystem, jobFields } from "./system.ts";
 import { DEFAULT_WORK_TIMEOUT_MS } from "./validate.ts";
-import { jobFields, type JobSystem } from "./system.ts";
 import type { WorkerSlots } from "./workers.ts";
 
 /** Handles one SQS batch; Lambda's event source mapping and the local poller both call it. */
@@ -44,7 +44,11 @@ export function createDispatcher(system: JobSystem, signal?: AbortSignal): SqsBa
 
 // Everything up to the slot wait runs synchronously, so a poller sees the capacity taken
 // as soon as it hands over the batch.
-function dispatchRecord(system: JobSystem, record: SQSRecord, signal?: AbortSignal): Promise<Outcome> {
+function dispatchRecord(
+  system: JobSystem,
+  record: SQSRecord,
+  signal?: AbortSignal,
+): Promise<Outcome> {
   const message = parseJobMessage(record.body);
   if (!message) {
     system.logger.error("poison message: not a job message", {
@@ -109,42 +113,54 @@ async function claimAndRun(
 }
 
 /** Runs the worker and waits for the run to settle, failing it when its lease runs out. */
-async function runWorker(system: JobSystem, job: Job, slots: WorkerSlots, signal?: AbortSignal): Promise<void> {
+async function runWorker(
+  system: JobSystem,
+  job: Job,
+  slots: WorkerSlots,
+  signal?: AbortSignal,
+): Promise<void> {
   const run = job.run!;
   const worker = Promise.resolve()
     .then(() => slots.worker(job))
     .catch(async (error: unknown) => {
       // A throw is `fail(message)`; after `done` it changes nothing (fenced).
       if (run.settled) return;
-      await job.fail(error instanceof Error ? error.message : String(error)).catch((failError: unknown) => {
-        system.logger.error("could not record a worker's failure", {
-          jobId: job._id,
-          error: (failError as Error).message,
+      await job
+        .fail(error instanceof Error ? error.message : String(error))
+        .catch((failError: unknown) => {
+          system.logger.error("could not record a worker's failure", {
+            jobId: job._id,
+            error: (failError as Error).message,
+          });
         });
-      });
     });
   const finished = worker.then(() => run.whenSettled);
   for (;;) {
     const remaining = run.leaseUntil - system.now();
     if (remaining <= 0) break;
-    const outcome = await Promise.race([finished.then(() => "settled" as const), wait(remaining, signal)]);
-    if (outcome === "settled" || outcome === "aborted") return;
-    if (run.settled) return;
+    const outcome = await settledWithin(finished, remaining, signal);
+    if (outcome !== "timeout" || run.settled) return;
+    // A heartbeat may have moved the lease on: go round and wait for the rest.
   }
   if (!run.settled) await job.fail("Failed for exceeding worker set workTimeout");
 }
 
-function wait(ms: number, signal?: AbortSignal): Promise<"timeout" | "aborted"> {
+/** Waits for `settled`, at most `ms`, or until `signal` aborts (the app stopping). */
+function settledWithin(
+  settled: Promise<unknown>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<"settled" | "timeout" | "aborted"> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve("aborted");
-    const onAbort = () => {
+    const finish = (outcome: "settled" | "timeout" | "aborted") => {
       clearTimeout(timer);
-      resolve("aborted");
-    };
-    const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
-      resolve("timeout");
-    }, ms);
+      resolve(outcome);
+    };
+    const onAbort = () => finish("aborted");
+    const timer = setTimeout(() => finish("timeout"), ms);
     signal?.addEventListener("abort", onAbort, { once: true });
+    settled.then(() => finish("settled"));
   });
 }

@@ -57,7 +57,10 @@ export class Job {
    * Marks the run completed with `result` (a non-object is stored as `{ value }`).
    * Resolves `true`, or `false` when this run no longer holds the job.
    */
-  async done(result?: unknown, _options?: { repeatId?: boolean; delayDeps?: number }): Promise<boolean> {
+  async done(
+    result?: unknown,
+    _options?: { repeatId?: boolean; delayDeps?: number },
+  ): Promise<boolean> {
     return this.system.completeRun(this, this.requireRun("done"), result);
   }
 
@@ -92,8 +95,17 @@ export class Job {
 
   /** Records progress and extends the run's lease (a heartbeat). */
   async progress(completed = 0, total = 1): Promise<boolean> {
-    if (!Number.isFinite(completed) || !Number.isFinite(total) || completed < 0 || total <= 0 || completed > total) {
-      throw new JobValidationError("progress", `needs 0 <= completed <= total and total > 0, got ${completed}/${total}`);
+    if (
+      !Number.isFinite(completed) ||
+      !Number.isFinite(total) ||
+      completed < 0 ||
+      total <= 0 ||
+      completed > total
+    ) {
+      throw new JobValidationError(
+        "progress",
+        `needs 0 <= completed <= total and total > 0, got ${completed}/${total}`,
+      );
     }
     if (!this.run) return false;
     const progress = { completed, total, percent: (100 * completed) / total };
@@ -139,7 +151,9 @@ export class Job {
 
   private requireRun(method: string): RunContext {
     if (!this.run) {
-      throw new JobStateError(`job.${method}() is for the job a worker was handed; job ${this._id} is not in a run here`);
+      throw new JobStateError(
+        `job.${method}() is for the job a worker was handed; job ${this._id} is not in a run here`,
+      );
     }
     return this.run;
   }

@@ -1,5 +1,5 @@
-import type { CancelFilter } from "./validate.ts";
 import type { JsonValue } from "./types.ts";
+import type { CancelFilter } from "./validate.ts";
 
 /**
  * Does a job match a `cancelJobs` filter? `data` is compared by deep equality regardless of

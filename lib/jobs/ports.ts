@@ -14,15 +14,27 @@ export interface JobStore {
    * Claims a due job for a run: `ready`/`waiting` with `after <= now` becomes `running` with
    * a fresh `runId` and a lease, one attempt spent. On a lost race, returns the record as it is.
    */
-  claimJob(id: string, claim: RunClaim): Promise<{ claimed: JobRecord } | { current: JobRecord | null }>;
+  claimJob(
+    id: string,
+    claim: RunClaim,
+  ): Promise<{ claimed: JobRecord } | { current: JobRecord | null }>;
   /** Ends or reschedules a run, only if `runId` still holds it (fencing). `null` when it did not. */
   settleRun(id: string, runId: string, changes: JobChanges): Promise<JobRecord | null>;
   /** Ends a run whose lease expired (its process died), only if it is still that run and expired. */
   expireRun(id: string, runId: string, now: number, changes: JobChanges): Promise<JobRecord | null>;
   /** Extends a run's lease (and saves its progress/log), only if `runId` still holds it. */
-  heartbeat(id: string, runId: string, leaseUntil: number, changes: Partial<JobRecord>): Promise<boolean>;
+  heartbeat(
+    id: string,
+    runId: string,
+    leaseUntil: number,
+    changes: Partial<JobRecord>,
+  ): Promise<boolean>;
   /** Moves a job between statuses (cancel, pause, resume, restart...) only from `from`. */
-  transition(id: string, from: readonly JobStatus[], changes: JobChanges): Promise<JobRecord | null>;
+  transition(
+    id: string,
+    from: readonly JobStatus[],
+    changes: JobChanges,
+  ): Promise<JobRecord | null>;
   /** Deletes a job only if its status is one of `from`. */
   removeJob(id: string, from: readonly JobStatus[]): Promise<boolean>;
   /** Ids of a type's unfinished jobs (from the sparse, eventually consistent index). */

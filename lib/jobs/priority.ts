@@ -21,7 +21,10 @@ export function priorityValue(priority: unknown, field = "priority"): number {
     );
   }
   if (typeof priority === "number" && Number.isSafeInteger(priority)) return priority;
-  throw new JobValidationError(field, `must be a priority name or an integer, got ${String(priority)}`);
+  throw new JobValidationError(
+    field,
+    `must be a priority name or an integer, got ${String(priority)}`,
+  );
 }
 
 /**

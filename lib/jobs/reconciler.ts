@@ -26,21 +26,28 @@ const TOMBSTONE_PREFIX = "#cancels#";
  * - a `cancelJobs` call is swept again once the type index has caught up, so a job the index
  *   did not show at the time, running or not, is still cancelled.
  */
-export async function reconcile(system: JobSystem, options: ReconcileOptions = {}): Promise<ReconcileReport> {
+export async function reconcile(
+  system: JobSystem,
+  options: ReconcileOptions = {},
+): Promise<ReconcileReport> {
   const staleAfter = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
   const settle = options.indexSettleMs ?? DEFAULT_INDEX_SETTLE_MS;
   const now = system.now();
   const report: ReconcileReport = { requeued: 0, expired: 0, cancelSweeps: 0 };
   for (const id of await system.store.dueJobs(now)) {
     if (id.startsWith(TOMBSTONE_PREFIX)) {
-      if (await sweepCancels(system, id.slice(TOMBSTONE_PREFIX.length), now - settle)) report.cancelSweeps += 1;
+      if (await sweepCancels(system, id.slice(TOMBSTONE_PREFIX.length), now - settle))
+        report.cancelSweeps += 1;
       continue;
     }
     const record = await system.store.getJob(id);
     if (!record) continue;
     if (record.status === "running") {
       if ((record.leaseUntil ?? 0) < now && (await system.expireRun(record))) report.expired += 1;
-    } else if ((record.status === "waiting" || record.status === "ready") && record.after <= now - staleAfter) {
+    } else if (
+      (record.status === "waiting" || record.status === "ready") &&
+      record.after <= now - staleAfter
+    ) {
       // Mark it so the next pass leaves it alone for a while, then send.
       const marked = await system.store.transition(record._id, [record.status], {
         status: record.status,

@@ -37,16 +37,27 @@ export function retryPolicy(retry: unknown): RetryPolicy {
     return policy;
   }
   if (typeof retry !== "object" || Array.isArray(retry)) {
-    throw new JobValidationError("retry", "must be a number of retries or { retries, wait, backoff, until }");
+    throw new JobValidationError(
+      "retry",
+      "must be a number of retries or { retries, wait, backoff, until }",
+    );
   }
   const options = retry as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (!RETRY_KEYS.has(key)) throw new JobValidationError(`retry.${key}`, "is not a retry option");
   }
-  policy.retries = options.retries === undefined ? FOREVER : attempts(options.retries, "retry.retries");
+  policy.retries =
+    options.retries === undefined ? FOREVER : attempts(options.retries, "retry.retries");
   if (options.wait !== undefined) {
-    if (typeof options.wait !== "number" || !Number.isSafeInteger(options.wait) || options.wait < 0) {
-      throw new JobValidationError("retry.wait", `must be a non-negative integer (ms), got ${String(options.wait)}`);
+    if (
+      typeof options.wait !== "number" ||
+      !Number.isSafeInteger(options.wait) ||
+      options.wait < 0
+    ) {
+      throw new JobValidationError(
+        "retry.wait",
+        `must be a non-negative integer (ms), got ${String(options.wait)}`,
+      );
     }
     policy.retryWait = options.wait;
   }
@@ -81,14 +92,23 @@ function attempts(retries: unknown, field: string): number {
  *
  * @example retryDelay({ retryWait: 5000, retryBackoff: "exponential" }, 3) // 20000
  */
-export function retryDelay(job: { retryWait: number; retryBackoff: Backoff }, retried: number): number {
+export function retryDelay(
+  job: { retryWait: number; retryBackoff: Backoff },
+  retried: number,
+): number {
   if (job.retryBackoff === "exponential") return job.retryWait * 2 ** Math.max(0, retried - 1);
   return job.retryWait;
 }
 
 /** Where a failed attempt leads: back to `waiting` with its backoff, or `failed` for good. */
 export function afterFailure(
-  job: { retries: number; retried: number; retryWait: number; retryBackoff: Backoff; retryUntil: number },
+  job: {
+    retries: number;
+    retried: number;
+    retryWait: number;
+    retryBackoff: Backoff;
+    retryUntil: number;
+  },
   now: number,
   fatal: boolean,
 ): { status: "waiting" | "failed"; after: number } {

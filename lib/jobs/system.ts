@@ -139,7 +139,11 @@ export class JobSystem implements BackgroundJobs {
       log: [],
     };
     await this.store.insertJob(record);
-    this.logger.info("scheduled", { jobId: record._id, type: record.type, lane: laneFor(record.priority) });
+    this.logger.info("scheduled", {
+      jobId: record._id,
+      type: record.type,
+      lane: laneFor(record.priority),
+    });
     await this.enqueueSafely(record);
     return new Job(this, toDoc(record));
   }
@@ -160,7 +164,8 @@ export class JobSystem implements BackgroundJobs {
   }
 
   async getJob(id: string): Promise<Job | null> {
-    if (typeof id !== "string" || id === "") throw new JobValidationError("id", "must be a job id string");
+    if (typeof id !== "string" || id === "")
+      throw new JobValidationError("id", "must be a job id string");
     const record = await this.store.getJob(id);
     return record ? new Job(this, toDoc(record)) : null;
   }
@@ -197,7 +202,11 @@ export class JobSystem implements BackgroundJobs {
     const changes: JobChanges = {
       status: "completed",
       result: wrapValue(result === undefined ? {} : result),
-      progress: { completed: job._doc.progress.total, total: job._doc.progress.total, percent: 100 },
+      progress: {
+        completed: job._doc.progress.total,
+        total: job._doc.progress.total,
+        percent: 100,
+      },
       updated: now,
       ...this.expiry(job.type, now),
     };
@@ -237,7 +246,10 @@ export class JobSystem implements BackgroundJobs {
   async heartbeat(job: Job, run: RunContext, changes: Partial<JobRecord>): Promise<boolean> {
     const now = this.now();
     const leaseUntil = now + run.workTimeout;
-    const ok = await this.store.heartbeat(job._id, run.runId, leaseUntil, { ...changes, updated: now });
+    const ok = await this.store.heartbeat(job._id, run.runId, leaseUntil, {
+      ...changes,
+      updated: now,
+    });
     if (ok) run.leaseUntil = leaseUntil;
     return ok;
   }
@@ -313,7 +325,11 @@ export class JobSystem implements BackgroundJobs {
       case "ready":
       case "forceReady": {
         if (action === "ready" && current.after > now) return false;
-        record = await this.store.transition(job._id, ["waiting"], { status: "ready", after: now, updated: now });
+        record = await this.store.transition(job._id, ["waiting"], {
+          status: "ready",
+          after: now,
+          updated: now,
+        });
         break;
       }
     }
@@ -348,7 +364,7 @@ export class JobSystem implements BackgroundJobs {
 
   async rerun(job: Job): Promise<string | false> {
     const current = await this.store.getJob(job._id);
-    if (!current || current.status !== "completed") return false;
+    if (current?.status !== "completed") return false;
     const now = this.now();
     const record: JobRecord = {
       ...current,
@@ -364,7 +380,8 @@ export class JobSystem implements BackgroundJobs {
       runId: null,
       log: [],
     };
-    for (const key of ["result", "expiresAt", "leaseUntil", "workTimeout"] as const) delete record[key];
+    for (const key of ["result", "expiresAt", "leaseUntil", "workTimeout"] as const)
+      delete record[key];
     await this.store.insertJob(record);
     this.logger.info("scheduled", { jobId: record._id, type: record.type, rerunOf: current._id });
     await this.enqueueSafely(record);
@@ -410,7 +427,9 @@ export class JobSystem implements BackgroundJobs {
   async cancelledByTombstone(record: JobRecord): Promise<boolean> {
     const requests = await this.store.cancelsFor(record.type);
     const hit = requests.some(
-      (request) => request.at >= record.created && matchesFilter(record, JSON.parse(request.filter) as CancelFilter),
+      (request) =>
+        request.at >= record.created &&
+        matchesFilter(record, JSON.parse(request.filter) as CancelFilter),
     );
     if (!hit) return false;
     return (await this.cancelRecord(record, this.now())) !== null;
@@ -421,7 +440,11 @@ export class JobSystem implements BackgroundJobs {
   /** Puts a waiting or ready job's message on its lane, delayed until it is due (900 s at most). */
   async enqueue(record: JobRecord): Promise<void> {
     const delaySeconds = Math.max(0, (record.after - this.now()) / 1000);
-    await this.lanes.enqueue(laneFor(record.priority), { id: record._id, type: record.type }, delaySeconds);
+    await this.lanes.enqueue(
+      laneFor(record.priority),
+      { id: record._id, type: record.type },
+      delaySeconds,
+    );
   }
 
   /** Like `enqueue`, but a failed send only logs: the record is stored, the reconciler delivers it. */
@@ -454,7 +477,12 @@ export class JobSystem implements BackgroundJobs {
 
 /** Reaction stores a non-object result or failure as `{ value }`. */
 function wrapValue(value: unknown): JsonObject {
-  if (typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Error)) {
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Error)
+  ) {
     return JSON.parse(JSON.stringify(value)) as JsonObject;
   }
   return { value: JSON.parse(JSON.stringify(value ?? null)) };
@@ -486,7 +514,11 @@ export function jobFields(
   };
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function forEachLimited<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {

@@ -14,7 +14,9 @@ export const MAX_TYPE_LENGTH = 256;
 export interface ScheduleJobOptions {
   type: string;
   data?: Record<string, unknown>;
-  retry?: number | { retries?: number; wait?: number; backoff?: "constant" | "exponential"; until?: Date };
+  retry?:
+    | number
+    | { retries?: number; wait?: number; backoff?: "constant" | "exponential"; until?: Date };
   priority?: string | number;
   schedule?: string;
   cancelRepeats?: boolean;
@@ -43,12 +45,13 @@ export function validateScheduleOptions(options: unknown): ValidJobRequest {
   };
   if (input.schedule !== undefined) {
     if (typeof input.schedule !== "string" || input.schedule.trim() === "") {
-      throw new JobValidationError("schedule", "must be later.js text such as \"every 24 hours\"");
+      throw new JobValidationError("schedule", 'must be later.js text such as "every 24 hours"');
     }
     request.schedule = input.schedule;
   }
   if (input.cancelRepeats !== undefined) {
-    if (typeof input.cancelRepeats !== "boolean") throw new JobValidationError("cancelRepeats", "must be a boolean");
+    if (typeof input.cancelRepeats !== "boolean")
+      throw new JobValidationError("cancelRepeats", "must be a boolean");
     request.cancelRepeats = input.cancelRepeats;
   }
   return request;
@@ -67,7 +70,9 @@ export const DEFAULT_WORK_TIMEOUT_MS = 60_000;
 export const DEFAULT_CONCURRENCY = 3;
 
 /** Checks `addWorker`'s options; throws a `JobValidationError` naming the field at fault. */
-export function validateWorkerOptions<W>(options: unknown): Required<Omit<AddWorkerOptions<W>, "pollInterval">> {
+export function validateWorkerOptions<W>(
+  options: unknown,
+): Required<Omit<AddWorkerOptions<W>, "pollInterval">> {
   const input = plainOptions(options, "addWorker options", WORKER_KEYS);
   if (typeof input.worker !== "function") {
     throw new JobValidationError("worker", "must be a function (job) => Promise<void>");
@@ -76,8 +81,14 @@ export function validateWorkerOptions<W>(options: unknown): Required<Omit<AddWor
   if (workTimeout > 12 * 3600 * 1000) {
     throw new JobValidationError("workTimeout", "must be at most 12 hours (43,200,000 ms)");
   }
-  if (input.pollInterval !== undefined && (typeof input.pollInterval !== "number" || input.pollInterval < 0)) {
-    throw new JobValidationError("pollInterval", "must be a non-negative number (it is accepted and ignored)");
+  if (
+    input.pollInterval !== undefined &&
+    (typeof input.pollInterval !== "number" || input.pollInterval < 0)
+  ) {
+    throw new JobValidationError(
+      "pollInterval",
+      "must be a non-negative number (it is accepted and ignored)",
+    );
   }
   return {
     type: jobType(input.type, "type"),
@@ -95,7 +106,8 @@ export interface CleanupRule {
 /** Checks a plugin's `backgroundJobs.cleanup` list. */
 export function validateCleanup(cleanup: unknown, field: string): CleanupRule[] {
   if (cleanup === undefined) return [];
-  if (!Array.isArray(cleanup)) throw new JobValidationError(field, "must be an array of { type, purgeAfterDays }");
+  if (!Array.isArray(cleanup))
+    throw new JobValidationError(field, "must be an array of { type, purgeAfterDays }");
   return cleanup.map((rule, i) => {
     const entry = plainOptions(rule, `${field}[${i}]`, new Set(["type", "purgeAfterDays"]));
     return {
@@ -124,39 +136,58 @@ export function validateCancelFilter(filter: unknown): CancelFilter {
     if (key === "status") continue;
     if (key === "type") result.type = jobType(value, "filter.type");
     else if (key === "_id") {
-      if (typeof value !== "string" || value === "") throw new JobValidationError("filter._id", "must be a job id");
+      if (typeof value !== "string" || value === "")
+        throw new JobValidationError("filter._id", "must be a job id");
       result._id = value;
     } else if (key === "data") result.data = jsonObject(value, "filter.data");
     else if (key.startsWith("data.") && key.length > 5) {
       const path = key.slice(5).split(".");
-      if (path.some((part) => part === "")) throw new JobValidationError(`filter.${key}`, "is not a valid path");
+      if (path.some((part) => part === ""))
+        throw new JobValidationError(`filter.${key}`, "is not a valid path");
       result.fields.push({ path, value: jsonValue(value, `filter.${key}`, new Set()) });
     } else {
-      throw new JobValidationError(`filter.${key}`, "is not supported; filter on type, _id, data or data.<field>");
+      throw new JobValidationError(
+        `filter.${key}`,
+        "is not supported; filter on type, _id, data or data.<field>",
+      );
     }
   }
   if (result.type === undefined && result._id === undefined) {
-    throw new JobValidationError("filter.type", "is required (or filter._id): cancelJobs looks jobs up by type");
+    throw new JobValidationError(
+      "filter.type",
+      "is required (or filter._id): cancelJobs looks jobs up by type",
+    );
   }
   return result;
 }
 
-function plainOptions(value: unknown, field: string, allowed: Set<string>): Record<string, unknown> {
+function plainOptions(
+  value: unknown,
+  field: string,
+  allowed: Set<string>,
+): Record<string, unknown> {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new JobValidationError(field, "must be an object");
   }
   for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) throw new JobValidationError(key, `is not an option; expected one of ${[...allowed].join(", ")}`);
+    if (!allowed.has(key))
+      throw new JobValidationError(
+        key,
+        `is not an option; expected one of ${[...allowed].join(", ")}`,
+      );
   }
   return value as Record<string, unknown>;
 }
 
 function jobType(value: unknown, field: string): string {
   if (typeof value !== "string" || value.trim() === "") {
-    throw new JobValidationError(field, "must be a non-empty string such as \"saveImage/local\"");
+    throw new JobValidationError(field, 'must be a non-empty string such as "saveImage/local"');
   }
   if (value.length > MAX_TYPE_LENGTH) {
-    throw new JobValidationError(field, `must be at most ${MAX_TYPE_LENGTH} characters, got ${value.length}`);
+    throw new JobValidationError(
+      field,
+      `must be at most ${MAX_TYPE_LENGTH} characters, got ${value.length}`,
+    );
   }
   return value;
 }
@@ -181,7 +212,12 @@ function jobData(value: unknown): JsonObject {
 }
 
 function jsonObject(value: unknown, field: string): JsonObject {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Date) {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Array.isArray(value) ||
+    value instanceof Date
+  ) {
     throw new JobValidationError(field, "must be a plain object");
   }
   return jsonValue(value, field, new Set()) as JsonObject;
@@ -198,21 +234,28 @@ function jsonValue(value: unknown, field: string, ancestors: Set<object>): JsonV
     case "boolean":
       return value;
     case "number":
-      if (!Number.isFinite(value)) throw new JobValidationError(field, `must be a finite number, got ${value}`);
+      if (!Number.isFinite(value))
+        throw new JobValidationError(field, `must be a finite number, got ${value}`);
       return value;
     case "object": {
       if (value === null) return null;
       if (value instanceof Date) {
-        if (Number.isNaN(value.getTime())) throw new JobValidationError(field, "is an invalid Date");
+        if (Number.isNaN(value.getTime()))
+          throw new JobValidationError(field, "is an invalid Date");
         return value.toISOString();
       }
-      if (ancestors.has(value)) throw new JobValidationError(field, "contains a cycle; data must be JSON");
+      if (ancestors.has(value))
+        throw new JobValidationError(field, "contains a cycle; data must be JSON");
       ancestors.add(value);
       try {
-        if (Array.isArray(value)) return value.map((item, i) => jsonValue(item ?? null, `${field}[${i}]`, ancestors));
+        if (Array.isArray(value))
+          return value.map((item, i) => jsonValue(item ?? null, `${field}[${i}]`, ancestors));
         const proto = Object.getPrototypeOf(value);
         if (proto !== Object.prototype && proto !== null) {
-          throw new JobValidationError(field, `must be a plain object, got ${proto?.constructor?.name ?? "an object"}`);
+          throw new JobValidationError(
+            field,
+            `must be a plain object, got ${proto?.constructor?.name ?? "an object"}`,
+          );
         }
         const copy: JsonObject = {};
         for (const [key, item] of Object.entries(value)) {

@@ -72,12 +72,20 @@ export class WorkerRegistry {
     return this.slots.has(type);
   }
 
-  /** How many more messages a poller should take now. With no worker at all, a batch. */
+  /**
+   * How many more messages a poller should take now: the free slots of unpaused types. With
+   * no unpaused type at all, a batch anyway: those messages take no slot (a paused type's job
+   * stays ready for `resume()`; a type with no worker fails, naming the type).
+   */
   capacity(): number {
-    if (this.slots.size === 0) return 10;
     let free = 0;
-    for (const slots of this.slots.values()) free += slots.free;
-    return free;
+    let active = false;
+    for (const slots of this.slots.values()) {
+      if (slots.paused) continue;
+      active = true;
+      free += slots.free;
+    }
+    return active ? free : 10;
   }
 
   /** Resolves on the next change of capacity (a slot freed, a worker added or resumed). */

@@ -21,7 +21,9 @@ export interface DynamoDbLocal {
 
 /** Where the extracted jar is kept between runs (outside the repo, never committed). */
 export function jarCacheDir(): string {
-  const base = process.env.DYNAMODB_LOCAL_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "reaction-jobs-aws");
+  const base =
+    process.env.DYNAMODB_LOCAL_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "reaction-jobs-aws");
   return join(base, `dynamodb-local-${DYNAMODB_LOCAL_VERSION}`);
 }
 
@@ -47,9 +49,13 @@ export async function ensureJar(): Promise<string> {
   await mkdir(join(dir, ".."), { recursive: true });
   const work = await mkdtemp(join(tmpdir(), "ddb-local-"));
   try {
-    const { stdout } = await run("npm", ["pack", SIMULATOR_PACKAGE, "--pack-destination", work, "--silent"], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const { stdout } = await run(
+      "npm",
+      ["pack", SIMULATOR_PACKAGE, "--pack-destination", work, "--silent"],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     const tarball = join(work, stdout.trim().split("\n").pop() ?? "");
     await run("tar", ["-xzf", tarball, "-C", work, "package/emulator"]);
     try {
@@ -72,7 +78,9 @@ export async function ensureJar(): Promise<string> {
  * Starts DynamoDB Local on a free loopback port, under a watchdog that kills it when this
  * process dies. `dbPath` persists the data; without it the database is in memory.
  */
-export async function startDynamoDbLocal(options: { dbPath?: string } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(
+  options: { dbPath?: string } = {},
+): Promise<DynamoDbLocal> {
   await checkJava();
   const jarDir = await ensureJar();
   const dbPath = options.dbPath ? resolve(options.dbPath) : undefined;
@@ -114,7 +122,12 @@ export async function startDynamoDbLocal(options: { dbPath?: string } = {}): Pro
   };
 }
 
-async function waitForPort(port: number, child: ChildProcess, stderr: () => string, timeoutMs: number) {
+async function waitForPort(
+  port: number,
+  child: ChildProcess,
+  stderr: () => string,
+  timeoutMs: number,
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
@@ -123,7 +136,9 @@ async function waitForPort(port: number, child: ChildProcess, stderr: () => stri
     if (await canConnect(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new LocalStackError(`DynamoDB Local did not accept connections on port ${port} within ${timeoutMs} ms`);
+  throw new LocalStackError(
+    `DynamoDB Local did not accept connections on port ${port} within ${timeoutMs} ms`,
+  );
 }
 
 function canConnect(port: number): Promise<boolean> {

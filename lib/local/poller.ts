@@ -89,7 +89,11 @@ export class LocalPoller {
               if (messages.length > 0) this.dispatch(lane, messages);
             })
             .catch((error: unknown) => {
-              if (!this.stopped) this.options.logger.error("poller receive failed", { lane, error: (error as Error).message });
+              if (!this.stopped)
+                this.options.logger.error("poller receive failed", {
+                  lane,
+                  error: (error as Error).message,
+                });
             })
             .finally(() => this.longPolls.delete(lane));
           this.longPolls.set(lane, poll);
@@ -127,7 +131,10 @@ export class LocalPoller {
         await this.options.sqs.send(
           new DeleteMessageBatchCommand({
             QueueUrl: this.options.queueUrls[lane],
-            Entries: done.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })),
+            Entries: done.map((message, i) => ({
+              Id: String(i),
+              ReceiptHandle: message.ReceiptHandle,
+            })),
           }),
         );
       })
@@ -149,7 +156,8 @@ export class LocalPoller {
         ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? "1",
         SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
         SenderId: attributes.SenderId ?? "local",
-        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+        ApproximateFirstReceiveTimestamp:
+          attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
       },
       messageAttributes: {},
       md5OfBody: message.MD5OfBody ?? "",
