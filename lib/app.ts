@@ -1,5 +1,10 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { type AwsClients, createClients, type RequestCounter } from "./aws/clients.ts";
+import {
+  type AwsClients,
+  createClients,
+  type FaultInjector,
+  type RequestCounter,
+} from "./aws/clients.ts";
 import { DynamoJobStore } from "./aws/job-table.ts";
 import { SqsLanes } from "./aws/lanes.ts";
 import { JobValidationError } from "./errors.ts";
@@ -45,6 +50,8 @@ export interface LocalBackendOptions {
   simulateIndexLagMs?: number;
   /** Counts every AWS request by operation (the bench uses it). */
   requestCounter?: RequestCounter;
+  /** Test hook: fail chosen AWS calls (`"SQS.SendMessage"`...) by returning an error. */
+  injectFault?: FaultInjector;
 }
 
 export interface AwsBackendOptions {
@@ -134,6 +141,7 @@ export class App {
       this.stack = await startLocalStack({
         ...(local.dataDir ? { dataDir: local.dataDir } : {}),
         ...(local.requestCounter ? { requestCounter: local.requestCounter } : {}),
+        ...(local.injectFault ? { injectFault: local.injectFault } : {}),
       });
       this.clients = this.stack.clients;
       tableName = this.stack.tableName;

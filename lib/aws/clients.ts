@@ -10,7 +10,11 @@ export interface ClientConfig {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Counts every request by `Service.Operation` (the bench's per-job request figures). */
   requestCounter?: RequestCounter;
+  /** Fault injection for tests: an error returned here is thrown instead of sending `Service.Operation`. */
+  injectFault?: FaultInjector;
 }
+
+export type FaultInjector = (operation: string) => Error | undefined;
 
 export interface AwsClients {
   dynamodb: DynamoDBClient;
@@ -55,20 +59,26 @@ export function createClients(config: ClientConfig): AwsClients {
     useQueueUrlAsEndpoint: false,
   });
   const counter = config.requestCounter;
-  if (counter) {
+  const inject = config.injectFault;
+  if (counter || inject) {
+    const observe = (operation: string) => {
+      counter?.record(operation);
+      const fault = inject?.(operation);
+      if (fault) throw fault;
+    };
     dynamodb.middlewareStack.add(
       (next, context) => (args) => {
-        counter.record(`DynamoDB.${operationName(context.commandName)}`);
+        observe(`DynamoDB.${operationName(context.commandName)}`);
         return next(args);
       },
-      { step: "initialize", name: "requestCounter" },
+      { step: "initialize", name: "observeRequests" },
     );
     sqs.middlewareStack.add(
       (next, context) => (args) => {
-        counter.record(`SQS.${operationName(context.commandName)}`);
+        observe(`SQS.${operationName(context.commandName)}`);
         return next(args);
       },
-      { step: "initialize", name: "requestCounter" },
+      { step: "initialize", name: "observeRequests" },
     );
   }
   const documents = DynamoDBDocumentClient.from(dynamodb, {

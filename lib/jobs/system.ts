@@ -1,9 +1,10 @@
 import { JobValidationError } from "../errors.ts";
 import { randomId } from "../ids.ts";
 import type { JobLogger } from "../log.ts";
+import { LANES } from "../resources.ts";
 import { Job, type RunContext } from "./job.ts";
 import { matchesFilter } from "./match.ts";
-import type { JobChanges, JobStore, LaneQueue } from "./ports.ts";
+import type { JobChanges, JobMessage, JobStore, LaneQueue } from "./ports.ts";
 import { laneFor } from "./priority.ts";
 import { afterFailure } from "./retry.ts";
 import {
@@ -461,18 +462,35 @@ export class JobSystem implements BackgroundJobs {
     }
   }
 
-  /** Re-enqueues a type's ready and waiting jobs (after `resume()`). */
+  /**
+   * Re-enqueues a type's ready and waiting jobs (after `resume()`), lane by lane from the
+   * highest, so a poller never sees a lower lane's job before a higher lane's.
+   */
   async requeueType(type: string): Promise<void> {
     const open = await this.store.openJobsOfType(type);
+    const records: JobRecord[] = [];
     await forEachLimited(open, PARALLEL_READS, async ({ _id }) => {
       const record = await this.store.getJob(_id);
-      if (record) await this.enqueueSafely(record);
+      if (record && (record.status === "ready" || record.status === "waiting"))
+        records.push(record);
     });
+    const now = this.now();
+    for (const lane of LANES) {
+      const inLane = records.filter((record) => laneFor(record.priority) === lane);
+      inLane.sort((a, b) => a.priority - b.priority || a.after - b.after);
+      const due = inLane.filter((record) => record.after <= now);
+      await this.lanes.enqueueMany(lane, due.map(messageFor), 0);
+      for (const record of inLane.filter((r) => r.after > now)) await this.enqueueSafely(record);
+    }
   }
 
   workerFor(type: string): WorkerSlots | undefined {
     return this.workers.get(type);
   }
+}
+
+function messageFor(record: JobRecord): JobMessage {
+  return { id: record._id, type: record.type };
 }
 
 /** Reaction stores a non-object result or failure as `{ value }`. */

@@ -29,15 +29,18 @@ export interface PollerOptions {
  * order, hands the real dispatcher SQS-event-shaped batches, deletes what succeeded and leaves
  * `batchItemFailures` to come back after the visibility timeout, as the mapping does.
  *
- * Strict priority: it takes messages only into free worker slots, short-polls the lanes
- * highest first and stops at the first lane that gives anything, so nothing is taken from a
- * lower lane while a higher one holds a job; it long-polls only when all lanes are empty.
+ * Strict priority: it hands over messages only into free worker slots, one lane at a time,
+ * and before handing over a lane's messages it short-polls every higher lane, so nothing
+ * starts from a lower lane while a higher one holds a job. It long-polls only when all lanes
+ * are empty; what a long poll brings is buffered and sorted by lane before it is handed over.
  */
 export class LocalPoller {
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly longPolls = new Map<LaneName, Promise<void>>();
+  /** Received, not yet handed over: sorted by lane on every round (strict priority). */
+  private readonly buffer: Record<LaneName, Message[]> = { critical: [], normal: [], low: [] };
   private loop?: Promise<void>;
 
   constructor(private readonly options: PollerOptions) {}
@@ -70,30 +73,39 @@ export class LocalPoller {
           await this.options.capacityChanged(1000);
           continue;
         }
-        const max = Math.min(10, free);
-        let took = false;
-        for (const lane of LANES) {
-          const messages = await this.receive(lane, max, 0);
+        // The best lane we hold messages for; first look for anything in a higher lane.
+        let best = LANES.findIndex((lane) => this.buffer[lane].length > 0);
+        if (best === -1) best = LANES.length;
+        for (let i = 0; i < best; i += 1) {
+          const lane = LANES[i] as LaneName;
+          const messages = await this.receive(lane, Math.min(10, free), 0);
           if (messages.length > 0) {
-            this.dispatch(lane, messages);
-            took = true;
+            this.buffer[lane].push(...messages);
+            best = i;
             break;
           }
         }
-        if (took || this.stopped) continue;
-        // Every lane is empty: long-poll them all and go round again as soon as one answers.
+        if (this.stopped) return;
+        const lane = LANES[best];
+        if (lane) {
+          this.dispatch(lane, this.buffer[lane].splice(0, Math.min(10, free)));
+          continue;
+        }
+        // Every lane is empty: long-poll them all; whatever comes in is buffered and sorted
+        // by lane on the next round.
         for (const lane of LANES) {
           if (this.longPolls.has(lane)) continue;
-          const poll = this.receive(lane, max, this.options.waitSeconds ?? 5)
+          const poll = this.receive(lane, Math.min(10, free), this.options.waitSeconds ?? 5)
             .then((messages) => {
-              if (messages.length > 0) this.dispatch(lane, messages);
+              this.buffer[lane].push(...messages);
             })
             .catch((error: unknown) => {
-              if (!this.stopped)
+              if (!this.stopped) {
                 this.options.logger.error("poller receive failed", {
                   lane,
                   error: (error as Error).message,
                 });
+              }
             })
             .finally(() => this.longPolls.delete(lane));
           this.longPolls.set(lane, poll);

@@ -1,5 +1,10 @@
 import { join } from "node:path";
-import { type AwsClients, createClients, type RequestCounter } from "../aws/clients.ts";
+import {
+  type AwsClients,
+  createClients,
+  type FaultInjector,
+  type RequestCounter,
+} from "../aws/clients.ts";
 import { ensureJobTable, ensureLaneQueues, type LaneQueues } from "../aws/provision.ts";
 import type { LaneName } from "../resources.ts";
 import { resourceNames } from "../resources.ts";
@@ -31,6 +36,7 @@ export interface LocalStack extends LocalStackInfo {
 export async function startLocalStack(options: {
   dataDir?: string;
   requestCounter?: RequestCounter;
+  injectFault?: FaultInjector;
 }): Promise<LocalStack> {
   const [dynamo, sqsServer] = await Promise.all([
     startDynamoDbLocal(options.dataDir ? { dbPath: join(options.dataDir, "dynamodb") } : {}),
@@ -43,6 +49,7 @@ export async function startLocalStack(options: {
       credentials: LOCAL_CREDENTIALS,
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint },
       ...(options.requestCounter ? { requestCounter: options.requestCounter } : {}),
+      ...(options.injectFault ? { injectFault: options.injectFault } : {}),
     });
     await ensureJobTable(clients.dynamodb, names.tableName);
     const queues = await ensureLaneQueues(clients.sqs, names);

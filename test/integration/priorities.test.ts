@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../lib/index.ts";
-import { startLocalApp, waitUntil } from "../support/local-app.ts";
+import { deferred, startLocalApp, waitForStatus, waitUntil } from "../support/local-app.ts";
 
 let app: App;
 beforeAll(async () => {
@@ -14,20 +14,33 @@ describe("priority lanes under contention", () => {
   it("starts every waiting critical job before any normal one, and every normal before any low", async () => {
     const { backgroundJobs } = app.context;
     const started: string[] = [];
-    const handle = await backgroundJobs.addWorker({
+    const release = deferred();
+    await backgroundJobs.addWorker({
       type: "prio/work",
       concurrency: 2,
       async worker(job) {
-        started.push(job.data.lane as string);
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (job.data.blocker) await release.promise;
+        else started.push(job.data.lane as string);
+        await new Promise((resolve) => setTimeout(resolve, 10));
         await job.done();
       },
     });
-    handle.pause();
+    // Two blockers fill both slots, so everything after them queues up in the lanes.
+    const blockers = [];
+    for (let i = 0; i < 2; i += 1) {
+      blockers.push(
+        await backgroundJobs.scheduleJob({
+          type: "prio/work",
+          data: { blocker: true },
+          priority: "low",
+        }),
+      );
+    }
+    for (const blocker of blockers) await waitForStatus(app, blocker._id, "running");
     const plan: Array<[string, string | number]> = [];
     for (let i = 0; i < 8; i += 1) {
       plan.push(
-        ["low", "low"],
+        ["low", i % 2 ? "low" : 15],
         ["normal", i % 2 ? "normal" : "medium"],
         ["critical", i % 2 ? "critical" : "high"],
       );
@@ -36,7 +49,7 @@ describe("priority lanes under contention", () => {
     for (const [lane, priority] of plan) {
       await backgroundJobs.scheduleJob({ type: "prio/work", data: { lane }, priority });
     }
-    await handle.resume();
+    release.resolve();
     await waitUntil(() => started.length === plan.length, 30_000, "all jobs started");
     expect(started).toEqual([
       ...Array(8).fill("critical"),

@@ -1,0 +1,80 @@
+import { afterAll, describe, expect, it } from "vitest";
+import type { Job } from "../../lib/index.ts";
+import { deferred, startLocalApp, tempDataDir, waitForStatus } from "../support/local-app.ts";
+
+const data = await tempDataDir();
+afterAll(() => data.remove());
+
+describe("the reconciler", () => {
+  it("runs a job whose message was never sent (the write-then-send gap)", async () => {
+    let failSends = true;
+    const app = await startLocalApp({
+      reconcileIntervalMs: 60_000, // passes are run by hand below
+      injectFault: (operation) =>
+        failSends && operation === "SQS.SendMessage"
+          ? new Error("InternalError: injected SQS 500")
+          : undefined,
+    });
+    try {
+      const { backgroundJobs } = app.context;
+      let ran = 0;
+      await backgroundJobs.addWorker({
+        type: "recon/lost",
+        async worker(job) {
+          ran += 1;
+          await job.done();
+        },
+      });
+      const job = await backgroundJobs.scheduleJob({ type: "recon/lost", data: {} });
+      failSends = false;
+      expect((await backgroundJobs.getJob(job._id))?._doc.status).toBe("ready");
+      // Not stale yet: nothing is sent twice for a job that may still be in flight.
+      expect((await app.reconcile({ staleAfterMs: 60_000 })).requeued).toBe(0);
+      const report = await app.reconcile({ staleAfterMs: 0 });
+      expect(report.requeued).toBe(1);
+      await waitForStatus(app, job._id, "completed");
+      expect(ran).toBe(1);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it("fails the attempt of a run whose process died, then retries it", async () => {
+    const started = deferred<Job>();
+    const first = await startLocalApp({ dataDir: data.dir });
+    await first.context.backgroundJobs.addWorker({
+      type: "recon/crash",
+      workTimeout: 1000,
+      async worker(job) {
+        started.resolve(job); // never settles: the process "dies" below
+      },
+    });
+    const scheduled = await first.context.backgroundJobs.scheduleJob({
+      type: "recon/crash",
+      data: {},
+      retry: { retries: 2, wait: 0 },
+    });
+    await started.promise;
+    await first.stop(); // the run is abandoned with its lease still held
+
+    const second = await startLocalApp({ dataDir: data.dir, reconcileIntervalMs: 200 });
+    try {
+      let ran = 0;
+      await second.context.backgroundJobs.addWorker({
+        type: "recon/crash",
+        async worker(job) {
+          ran += 1;
+          await job.done();
+        },
+      });
+      const doc = await waitForStatus(second, scheduled._id, "completed", 15_000);
+      expect(ran).toBe(1);
+      expect(doc.retried).toBe(2);
+      expect(doc.failures).toEqual([
+        { value: "Failed for exceeding worker set workTimeout", runId: expect.any(String) },
+      ]);
+    } finally {
+      await second.stop();
+    }
+  });
+});

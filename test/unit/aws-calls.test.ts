@@ -1,0 +1,273 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DynamoJobStore } from "../../lib/aws/job-table.ts";
+import { SqsLanes } from "../../lib/aws/lanes.ts";
+import { JobSystem } from "../../lib/jobs/system.ts";
+import type { JobRecord } from "../../lib/jobs/types.ts";
+import type { JobLogger } from "../../lib/log.ts";
+
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
+const sqsClient = new SQSClient({ region: "us-east-1" });
+const ddb = mockClient(documents);
+const sqs = mockClient(sqsClient);
+const queueUrls = {
+  critical: "https://q/critical",
+  normal: "https://q/normal",
+  low: "https://q/low",
+};
+
+let warnings: string[];
+function system(now = 1_000_000): JobSystem {
+  warnings = [];
+  const logger: JobLogger = { info() {}, warn: (message) => warnings.push(message), error() {} };
+  return new JobSystem({
+    store: new DynamoJobStore(documents, { tableName: "jobs" }),
+    lanes: new SqsLanes(sqsClient, queueUrls),
+    logger,
+    cleanup: new Map([["saveImage/local", 7]]),
+    now: () => now,
+  });
+}
+
+function record(overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    _id: "job1",
+    type: "saveImage/local",
+    data: {},
+    status: "running",
+    priority: 0,
+    retries: 5,
+    retried: 1,
+    retryWait: 5000,
+    retryBackoff: "exponential",
+    retryUntil: 8.64e15,
+    repeatRetries: 6,
+    after: 0,
+    created: 0,
+    updated: 0,
+    progress: { completed: 0, total: 1, percent: 0 },
+    failures: [],
+    runId: "run1",
+    repeated: 0,
+    log: [],
+    leaseUntil: 2_000_000,
+    workTimeout: 60_000,
+    ...overrides,
+  };
+}
+
+beforeEach(() => {
+  ddb.reset();
+  sqs.reset();
+});
+afterEach(() => {
+  ddb.reset();
+  sqs.reset();
+});
+
+describe("scheduleJob's AWS calls", () => {
+  it("writes the record with a conditional put, then sends { id, type } to the priority's lane", async () => {
+    ddb.on(PutCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m1" });
+    const job = await system().scheduleJob({
+      type: "saveImage/local",
+      data: { a: 1 },
+      priority: "critical",
+    });
+    const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({
+      TableName: "jobs",
+      ConditionExpression: "attribute_not_exists(#id)",
+      ExpressionAttributeNames: { "#id": "_id" },
+      Item: {
+        _id: job._id,
+        status: "ready",
+        priority: -15,
+        openType: "saveImage/local",
+        dueAt: 1_000_000,
+      },
+    });
+    const send = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(send).toEqual({
+      QueueUrl: queueUrls.critical,
+      MessageBody: JSON.stringify({ id: job._id, type: "saveImage/local" }),
+      DelaySeconds: 0,
+    });
+  });
+
+  it("low and normal priorities go to their lanes", async () => {
+    ddb.on(PutCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({});
+    const jobs = system();
+    await jobs.scheduleJob({ type: "t", data: {}, priority: "low" });
+    await jobs.scheduleJob({ type: "t", data: {}, priority: -9 });
+    expect(sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.QueueUrl)).toEqual(
+      [queueUrls.low, queueUrls.normal],
+    );
+  });
+
+  it("rejects on a DynamoDB throttle (after the SDK's own retries) and sends nothing", async () => {
+    ddb.on(PutCommand).rejects(
+      Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
+        name: "ProvisionedThroughputExceededException",
+      }),
+    );
+    await expect(system().scheduleJob({ type: "t", data: {} })).rejects.toThrow(
+      /exceeds the allowed throughput/,
+    );
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it("resolves when the SQS send fails after the write: the record is kept for the reconciler", async () => {
+    ddb.on(PutCommand).resolves({});
+    sqs
+      .on(SendMessageCommand)
+      .rejects(
+        Object.assign(new Error("We encountered an internal error"), { name: "InternalError" }),
+      );
+    const jobs = system();
+    const job = await jobs.scheduleJob({ type: "t", data: {} });
+    expect(job._doc.status).toBe("ready");
+    expect(warnings).toEqual(["enqueue failed; the reconciler will deliver it"]);
+  });
+});
+
+describe("claim and settle are single conditional updates", () => {
+  it("claims ready or waiting, due jobs: status, fresh runId and lease in one update", async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: record() });
+    const store = new DynamoJobStore(documents, { tableName: "jobs" });
+    await store.claimJob("job1", { runId: "run9", now: 1000, workTimeout: 60_000 });
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toBe("#status IN (:ready, :waiting) AND #after <= :now");
+    expect(input?.ReturnValuesOnConditionCheckFailure).toBe("ALL_OLD");
+    const names = input?.ExpressionAttributeNames ?? {};
+    const values = input?.ExpressionAttributeValues ?? {};
+    const assigned = Object.fromEntries(
+      [...(input?.UpdateExpression ?? "").matchAll(/(#u\d+) = (:u\d+)/g)].map(([, n, v]) => [
+        names[n as string],
+        values[v as string],
+      ]),
+    );
+    expect(assigned).toMatchObject({
+      status: "running",
+      runId: "run9",
+      leaseUntil: 61_000,
+      dueAt: 61_000,
+    });
+    expect(input?.UpdateExpression).toMatch(/ADD #u\d+ :u\d+, #u\d+ :u\d+/);
+    expect(values).toMatchObject({ ":ready": "ready", ":waiting": "waiting", ":now": 1000 });
+  });
+
+  it("a lost claim returns the record as it is, from the failed condition (no extra read)", async () => {
+    ddb.on(UpdateCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: "The conditional request failed",
+        $metadata: {},
+        Item: marshall(record({ status: "completed" }), { removeUndefinedValues: true }),
+      }),
+    );
+    const store = new DynamoJobStore(documents, { tableName: "jobs" });
+    const result = await store.claimJob("job1", { runId: "run9", now: 1000, workTimeout: 60_000 });
+    expect(result).toEqual({
+      current: expect.objectContaining({ _id: "job1", status: "completed" }),
+    });
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it("done() is conditional on the runId, sets the TTL for a cleanup type, and drops the index keys", async () => {
+    ddb.on(UpdateCommand).resolves({ Attributes: record({ status: "completed" }) });
+    const jobs = system(1_000_000);
+    const job = jobs.beginRun(record());
+    expect(await job.done("ok")).toBe(true);
+    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toBe("#runId = :runId AND #status = :running");
+    expect(input?.ExpressionAttributeValues).toMatchObject({
+      ":runId": "run1",
+      ":running": "running",
+    });
+    const names = Object.values(input?.ExpressionAttributeNames ?? {});
+    expect(names).toEqual(
+      expect.arrayContaining(["expiresAt", "openType", "dueShard", "dueAt", "leaseUntil"]),
+    );
+    expect(Object.values(input?.ExpressionAttributeValues ?? {})).toContain(1000 + 7 * 86_400);
+  });
+
+  it("a fenced done() (ConditionalCheckFailedException) resolves false", async () => {
+    ddb.on(UpdateCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: "The conditional request failed",
+        $metadata: {},
+      }),
+    );
+    const job = system().beginRun(record());
+    expect(await job.done()).toBe(false);
+  });
+
+  it("a retry more than 900 s away is sent with the SQS maximum delay and re-checked on receipt", async () => {
+    const now = 1_000_000;
+    ddb.on(UpdateCommand).resolves({
+      Attributes: record({ status: "waiting", after: now + 20 * 60_000, runId: null }),
+    });
+    sqs.on(SendMessageCommand).resolves({});
+    const job = system(now).beginRun(record({ retryWait: 20 * 60_000, retryBackoff: "constant" }));
+    expect(await job.fail("later")).toBe(true);
+    expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.DelaySeconds).toBe(900);
+  });
+});
+
+describe("the dispatcher's answers to SQS", () => {
+  function event(bodies: string[]) {
+    return {
+      Records: bodies.map((body, i) => ({
+        messageId: `m${i}`,
+        receiptHandle: `r${i}`,
+        body,
+        attributes: {
+          ApproximateReceiveCount: "1",
+          SentTimestamp: "0",
+          SenderId: "x",
+          ApproximateFirstReceiveTimestamp: "0",
+        },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:normal",
+        awsRegion: "us-east-1",
+      })),
+    };
+  }
+
+  it("reports a poison message as a batch item failure and acknowledges the rest", async () => {
+    const now = 1_000_000;
+    const jobs = system(now);
+    // The job is not due for another 30 minutes: the message hops on (another 900 s delay).
+    ddb.on(UpdateCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: "The conditional request failed",
+        $metadata: {},
+        Item: marshall(record({ status: "waiting", after: now + 30 * 60_000, runId: null }), {
+          removeUndefinedValues: true,
+        }),
+      }),
+    );
+    sqs.on(SendMessageCommand).resolves({});
+    const { createDispatcher } = await import("../../lib/jobs/dispatcher.ts");
+    const response = await createDispatcher(jobs)(
+      event(["not json", JSON.stringify({ id: "job1", type: "saveImage/local" })]),
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "m0" }] });
+    expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({
+      QueueUrl: queueUrls.normal,
+      DelaySeconds: 900,
+    });
+  });
+});
