@@ -7,6 +7,7 @@ import {
 } from "./aws/clients.ts";
 import { DynamoJobStore } from "./aws/job-table.ts";
 import { SqsLanes } from "./aws/lanes.ts";
+import { EventBridgeSchedules } from "./aws/schedules.ts";
 import { JobValidationError } from "./errors.ts";
 import { createDispatcher } from "./jobs/dispatcher.ts";
 import {
@@ -58,8 +59,11 @@ export interface AwsBackendOptions {
   region?: string;
   tableName: string;
   queueUrls: Record<LaneName, string>;
+  /** EventBridge Scheduler group and the role it sends to the lanes with (repeating jobs, long waits). */
+  scheduleGroup?: string;
+  schedulerRoleArn?: string;
   /** Only to point the same code at other servers (tests); AWS needs none. */
-  endpoints?: { dynamodb?: string; sqs?: string };
+  endpoints?: { dynamodb?: string; sqs?: string; scheduler?: string };
   credentials?: { accessKeyId: string; secretAccessKey: string };
   requestCounter?: RequestCounter;
 }
@@ -137,8 +141,10 @@ export class App {
       (local ? (local.quiet ? silentLogger : terminalLogger()) : jsonLogger());
     let tableName: string;
     let queueUrls: Record<LaneName, string>;
+    let scheduling: { groupName: string; roleArn: string } | undefined;
     if (local) {
       this.stack = await startLocalStack({
+        logger,
         ...(local.dataDir ? { dataDir: local.dataDir } : {}),
         ...(local.requestCounter ? { requestCounter: local.requestCounter } : {}),
         ...(local.injectFault ? { injectFault: local.injectFault } : {}),
@@ -146,6 +152,7 @@ export class App {
       this.clients = this.stack.clients;
       tableName = this.stack.tableName;
       queueUrls = this.stack.queueUrls;
+      scheduling = { groupName: this.stack.scheduleGroup, roleArn: this.stack.schedulerRoleArn };
     } else {
       const aws = this.options.backgroundJobs?.aws ?? awsOptionsFromEnvironment();
       this.clients = createClients({
@@ -156,6 +163,9 @@ export class App {
       });
       tableName = aws.tableName;
       queueUrls = aws.queueUrls;
+      if (aws.scheduleGroup && aws.schedulerRoleArn) {
+        scheduling = { groupName: aws.scheduleGroup, roleArn: aws.schedulerRoleArn };
+      }
     }
     const system = new JobSystem({
       store: new DynamoJobStore(this.clients.documents, {
@@ -163,6 +173,14 @@ export class App {
         ...(local?.simulateIndexLagMs ? { simulateIndexLagMs: local.simulateIndexLagMs } : {}),
       }),
       lanes: new SqsLanes(this.clients.sqs, queueUrls),
+      ...(scheduling
+        ? {
+            schedules: new EventBridgeSchedules(this.clients.scheduler, {
+              ...scheduling,
+              queueUrls,
+            }),
+          }
+        : {}),
       logger,
       cleanup: this.cleanup,
     });
@@ -219,6 +237,7 @@ export class App {
     else {
       this.clients?.dynamodb.destroy();
       this.clients?.sqs.destroy();
+      this.clients?.scheduler.destroy();
     }
     this.poller = undefined;
     this.stack = undefined;
@@ -272,5 +291,10 @@ export function awsOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
       `no backend chosen: pass { local: {} } or { aws: {...} }, or set ${missing.join(", ")} (the CDK construct does)`,
     );
   }
-  return { tableName, queueUrls: queueUrls as Record<LaneName, string> };
+  return {
+    tableName,
+    queueUrls: queueUrls as Record<LaneName, string>,
+    ...(env.JOBS_SCHEDULE_GROUP ? { scheduleGroup: env.JOBS_SCHEDULE_GROUP } : {}),
+    ...(env.JOBS_SCHEDULER_ROLE_ARN ? { schedulerRoleArn: env.JOBS_SCHEDULER_ROLE_ARN } : {}),
+  };
 }

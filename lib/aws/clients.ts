@@ -1,11 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 
 /** Where the AWS clients point: AWS itself (no endpoints), or the local stack's servers. */
 export interface ClientConfig {
   region: string;
-  endpoints?: { dynamodb?: string; sqs?: string };
+  endpoints?: { dynamodb?: string; sqs?: string; scheduler?: string };
   /** Static credentials for local servers; on AWS the default provider chain is used. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Counts every request by `Service.Operation` (the bench's per-job request figures). */
@@ -20,6 +21,7 @@ export interface AwsClients {
   dynamodb: DynamoDBClient;
   documents: DynamoDBDocumentClient;
   sqs: SQSClient;
+  scheduler: SchedulerClient;
 }
 
 /** Counts SDK requests by operation, with a middleware on every client it is given to. */
@@ -58,6 +60,7 @@ export function createClients(config: ClientConfig): AwsClients {
     endpoint: config.endpoints?.sqs,
     useQueueUrlAsEndpoint: false,
   });
+  const scheduler = new SchedulerClient({ ...common, endpoint: config.endpoints?.scheduler });
   const counter = config.requestCounter;
   const inject = config.injectFault;
   if (counter || inject) {
@@ -80,11 +83,18 @@ export function createClients(config: ClientConfig): AwsClients {
       },
       { step: "initialize", name: "observeRequests" },
     );
+    scheduler.middlewareStack.add(
+      (next, context) => (args) => {
+        observe(`Scheduler.${operationName(context.commandName)}`);
+        return next(args);
+      },
+      { step: "initialize", name: "observeRequests" },
+    );
   }
   const documents = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
-  return { dynamodb, documents, sqs };
+  return { dynamodb, documents, sqs, scheduler };
 }
 
 function operationName(commandName: string | undefined): string {

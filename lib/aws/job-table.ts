@@ -78,10 +78,14 @@ export class DynamoJobStore implements JobStore {
         new UpdateCommand({
           TableName: this.table,
           Key: { _id: id },
-          ...update.expression("#status IN (:ready, :waiting) AND #after <= :now", {
-            names: { "#status": "status", "#after": "after" },
-            values: { ":ready": "ready", ":waiting": "waiting", ":now": claim.now },
-          }),
+          // A repeating job's template never runs itself: its occurrences do.
+          ...update.expression(
+            "#status IN (:ready, :waiting) AND #after <= :now AND attribute_not_exists(#repeat)",
+            {
+              names: { "#status": "status", "#after": "after", "#repeat": "repeat" },
+              values: { ":ready": "ready", ":waiting": "waiting", ":now": claim.now },
+            },
+          ),
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
@@ -113,6 +117,18 @@ export class DynamoJobStore implements JobStore {
       {
         names: { "#runId": "runId", "#status": "status", "#leaseUntil": "leaseUntil" },
         values: { ":runId": runId, ":running": "running", ":now": now },
+      },
+    );
+  }
+
+  async recordFiring(id: string, firedAt: number, changes: JobChanges): Promise<JobRecord | null> {
+    return this.conditionalUpdate(
+      id,
+      changes,
+      "#status IN (:waiting, :paused) AND (attribute_not_exists(#lastFiredAt) OR #lastFiredAt < :firedAt)",
+      {
+        names: { "#status": "status", "#lastFiredAt": "lastFiredAt" },
+        values: { ":waiting": "waiting", ":paused": "paused", ":firedAt": firedAt },
       },
     );
   }

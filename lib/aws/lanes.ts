@@ -53,7 +53,9 @@ export function parseJobMessage(body: string): JobMessage | null {
   try {
     const value = JSON.parse(body) as Partial<JobMessage> | null;
     if (value && typeof value.id === "string" && typeof value.type === "string") {
-      return { id: value.id, type: value.type };
+      return typeof value.firedAt === "string"
+        ? { id: value.id, type: value.type, firedAt: value.firedAt }
+        : { id: value.id, type: value.type };
     }
   } catch {
     // fall through: not JSON

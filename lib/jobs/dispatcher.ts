@@ -77,8 +77,15 @@ async function claimAndRun(
   slots: WorkerSlots | undefined,
   signal?: AbortSignal,
 ): Promise<Outcome> {
+  let id = message.id;
+  if (message.firedAt !== undefined) {
+    // A repeating job fired: its template makes an occurrence, which runs like any job.
+    const occurrence = await system.fire(message);
+    if (!occurrence) return "acknowledged";
+    id = occurrence._id;
+  }
   const now = system.now();
-  const result = await system.store.claimJob(message.id, {
+  const result = await system.store.claimJob(id, {
     runId: randomId(),
     now,
     workTimeout: slots?.workTimeout ?? DEFAULT_WORK_TIMEOUT_MS,
@@ -86,9 +93,10 @@ async function claimAndRun(
   if ("current" in result) {
     const current = result.current;
     if (!current) {
-      system.logger.error("poison message: no such job", { jobId: message.id, type: message.type });
+      system.logger.error("poison message: no such job", { jobId: id, type: message.type });
       return "retry";
     }
+    if (current.repeat) return "acknowledged"; // a template runs only through its firings
     if ((current.status === "waiting" || current.status === "ready") && current.after > now) {
       // Not due yet: a wait longer than SQS's 900 s delay travels in hops.
       await system.enqueue(current);

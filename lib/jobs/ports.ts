@@ -22,6 +22,11 @@ export interface JobStore {
   settleRun(id: string, runId: string, changes: JobChanges): Promise<JobRecord | null>;
   /** Ends a run whose lease expired (its process died), only if it is still that run and expired. */
   expireRun(id: string, runId: string, now: number, changes: JobChanges): Promise<JobRecord | null>;
+  /**
+   * Records a repeating job's firing for `firedAt` on its template, only if the template is
+   * still waiting (or paused) and has not fired for that instant or a later one.
+   */
+  recordFiring(id: string, firedAt: number, changes: JobChanges): Promise<JobRecord | null>;
   /** Extends a run's lease (and saves its progress/log), only if `runId` still holds it. */
   heartbeat(
     id: string,
@@ -72,6 +77,11 @@ export interface CancelRecord {
 export interface JobMessage {
   id: string;
   type: string;
+  /**
+   * On a repeating job's firing: the instant it fires for (ISO 8601), or EventBridge's
+   * `<aws.scheduler.scheduled-time>` placeholder, which the scheduler fills in.
+   */
+  firedAt?: string;
 }
 
 /** What the lifecycle needs from the lanes. The SQS adapter is `lib/aws/lanes.ts`. */
@@ -80,4 +90,23 @@ export interface LaneQueue {
   enqueue(lane: LaneName, message: JobMessage, delaySeconds: number): Promise<void>;
   /** Sends many messages to a lane (batches of 10). */
   enqueueMany(lane: LaneName, messages: JobMessage[], delaySeconds: number): Promise<void>;
+}
+
+/**
+ * What the lifecycle needs from EventBridge Scheduler: schedules whose target is a lane.
+ * The adapter is `lib/aws/schedules.ts`.
+ */
+export interface ScheduleArmer {
+  /** A recurring `cron()`/`rate()` schedule that sends `message` (with the fire time) to `lane`. */
+  armRecurring(
+    name: string,
+    expression: string,
+    startDate: Date | undefined,
+    lane: LaneName,
+    message: JobMessage,
+  ): Promise<void>;
+  /** A one-time `at()` schedule, deleted after it fires. Arming the same name again is a no-op. */
+  armOnce(name: string, at: Date, lane: LaneName, message: JobMessage): Promise<void>;
+  /** Deletes a schedule; a missing one is fine. */
+  remove(name: string): Promise<void>;
 }

@@ -55,7 +55,8 @@ export async function reconcile(
         dueAt: now,
       });
       if (marked) {
-        await system.enqueueSafely(marked);
+        if (marked.repeat) await system.fireMissed(marked);
+        else await system.enqueueSafely(marked);
         report.requeued += 1;
       }
     }
@@ -81,17 +82,25 @@ async function sweepCancels(system: JobSystem, type: string, upTo: number): Prom
 
 /**
  * After the local queues started empty (they keep no messages across restarts), puts every
- * waiting and ready job's message back. Running jobs are left to their lease.
+ * waiting and ready job's message back, and every chain's next link. Running jobs are left
+ * to their lease.
  */
 export async function requeueAll(system: JobSystem): Promise<number> {
   let requeued = 0;
   for (const id of await system.store.dueJobs(Number.MAX_SAFE_INTEGER)) {
     if (id.startsWith(TOMBSTONE_PREFIX)) continue;
     const record = await system.store.getJob(id);
-    if (record && (record.status === "waiting" || record.status === "ready")) {
+    if (!record || (record.status !== "waiting" && record.status !== "ready")) continue;
+    if (record.repeat) {
+      // A firing missed while stopped fires now; a chain's next link (an SQS delay) is re-armed.
+      // Recurring schedules are kept by the scheduler itself.
+      if (record.after <= system.now()) await system.fireMissed(record);
+      else if (record.repeat.form === "chain") await system.armNext(record, new Date(record.after));
+      else continue;
+    } else {
       await system.enqueueSafely(record);
-      requeued += 1;
     }
+    requeued += 1;
   }
   return requeued;
 }

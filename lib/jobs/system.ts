@@ -2,9 +2,16 @@ import { JobValidationError } from "../errors.ts";
 import { randomId } from "../ids.ts";
 import type { JobLogger } from "../log.ts";
 import { LANES } from "../resources.ts";
+import {
+  firstFireAfter,
+  laterFireTimes,
+  laterSchedule,
+  parseScheduleText,
+} from "../schedule/later-text.ts";
+import { toScheduleForm } from "../schedule/translate.ts";
 import { Job, type RunContext } from "./job.ts";
 import { matchesFilter } from "./match.ts";
-import type { JobChanges, JobMessage, JobStore, LaneQueue } from "./ports.ts";
+import type { JobChanges, JobMessage, JobStore, LaneQueue, ScheduleArmer } from "./ports.ts";
 import { laneFor } from "./priority.ts";
 import { afterFailure } from "./retry.ts";
 import {
@@ -14,6 +21,7 @@ import {
   PAUSABLE,
   REMOVABLE,
   RESTARTABLE,
+  TERMINAL,
   toDoc,
 } from "./types.ts";
 import {
@@ -33,6 +41,8 @@ const PARALLEL_READS = 16;
 export interface JobSystemOptions {
   store: JobStore;
   lanes: LaneQueue;
+  /** EventBridge Scheduler: repeating jobs and waits past 900 s. Without it, long waits hop. */
+  schedules?: ScheduleArmer;
   logger: JobLogger;
   /** purgeAfterDays by job type, from the plugins' `backgroundJobs.cleanup`. */
   cleanup: ReadonlyMap<string, number>;
@@ -68,6 +78,7 @@ export class JobSystem implements BackgroundJobs {
   readonly workers = new WorkerRegistry();
   readonly store: JobStore;
   readonly lanes: LaneQueue;
+  readonly schedules?: ScheduleArmer;
   readonly logger: JobLogger;
   private readonly cleanup: ReadonlyMap<string, number>;
   readonly now: () => number;
@@ -77,6 +88,7 @@ export class JobSystem implements BackgroundJobs {
   constructor(options: JobSystemOptions) {
     this.store = options.store;
     this.lanes = options.lanes;
+    if (options.schedules) this.schedules = options.schedules;
     this.logger = options.logger;
     this.cleanup = options.cleanup;
     this.now = options.now ?? Date.now;
@@ -111,13 +123,19 @@ export class JobSystem implements BackgroundJobs {
 
   async scheduleJob(options: ScheduleJobOptions): Promise<Job> {
     const request = validateScheduleOptions(options);
-    if (request.schedule !== undefined) {
-      throw new JobValidationError(
-        "schedule",
-        "repeating jobs (later.js schedules) are not available in this version; schedule without it",
-      );
-    }
     const now = this.now();
+    let parsed: ReturnType<typeof parseScheduleText> | undefined;
+    if (request.schedule !== undefined) {
+      parsed = parseScheduleText(request.schedule, new Date(now));
+      if (!this.schedules) {
+        throw new JobValidationError(
+          "schedule",
+          "repeating jobs need EventBridge Scheduler, which this app has no settings for",
+        );
+      }
+      // Reaction: only a job with a schedule cancels the type's other jobs, before it is saved.
+      if (request.cancelRepeats) await this.cancelJobs({ type: request.type });
+    }
     const record: JobRecord = {
       _id: randomId(),
       type: request.type,
@@ -139,6 +157,7 @@ export class JobSystem implements BackgroundJobs {
       repeated: 0,
       log: [],
     };
+    if (parsed) return this.scheduleRepeating(record, parsed, now);
     await this.store.insertJob(record);
     this.logger.info("scheduled", {
       jobId: record._id,
@@ -147,6 +166,188 @@ export class JobSystem implements BackgroundJobs {
     });
     await this.enqueueSafely(record);
     return new Job(this, toDoc(record));
+  }
+
+  // ---- repeating jobs -----------------------------------------------------------------------
+
+  /**
+   * Saves a repeating job's template (it never runs itself) and arms its schedule: one
+   * recurring cron()/rate() schedule, or the first link of a chain.
+   */
+  private async scheduleRepeating(
+    record: JobRecord,
+    parsed: ReturnType<typeof parseScheduleText>,
+    now: number,
+  ): Promise<Job> {
+    const first = firstFireAfter(parsed.schedule, new Date(now)) as Date;
+    const form = toScheduleForm(parsed.schedule);
+    const template: JobRecord = {
+      ...record,
+      status: "waiting",
+      after: first.getTime(),
+      repeat: {
+        schedule: parsed.text,
+        form: form.kind,
+        ...(form.kind === "chain" ? {} : { expression: form.expression }),
+      },
+    };
+    if (parsed.warning) {
+      this.logger.warn("schedule", {
+        type: record.type,
+        warning: parsed.warning,
+        next: laterFireTimes(parsed.schedule, new Date(now), 3).map((date) => date.toISOString()),
+      });
+    }
+    await this.store.insertJob(template);
+    try {
+      if (form.kind === "chain") await this.armNext(template, first);
+      else {
+        await this.schedules?.armRecurring(
+          recurringName(template._id),
+          form.expression,
+          form.kind === "rate" ? first : undefined,
+          laneFor(template.priority),
+          { ...messageFor(template), firedAt: "<aws.scheduler.scheduled-time>" },
+        );
+      }
+    } catch (error) {
+      await this.cancelRecord(template, this.now());
+      throw error;
+    }
+    this.logger.info("scheduled", {
+      jobId: template._id,
+      type: template.type,
+      schedule: parsed.text,
+      armedAs: form.kind === "chain" ? `chain (${form.reason})` : form.expression,
+      first: first.toISOString(),
+    });
+    return new Job(this, toDoc(template));
+  }
+
+  /** Arms a chained template's next firing: an SQS delay within 900 s, else a one-time at(). */
+  async armNext(template: JobRecord, at: Date): Promise<void> {
+    const message: JobMessage = { ...messageFor(template), firedAt: at.toISOString() };
+    const delayMs = at.getTime() - this.now();
+    if (delayMs <= 900_000 || !this.schedules) {
+      await this.lanes.enqueue(laneFor(template.priority), message, delayMs / 1000);
+    } else {
+      await this.schedules.armOnce(
+        onceName(template._id, at.getTime()),
+        at,
+        laneFor(template.priority),
+        message,
+      );
+    }
+  }
+
+  /**
+   * A repeating job fired for `message.firedAt`: records the firing on the template and
+   * creates the occurrence to run, or `null` when there is nothing to run (a duplicate firing,
+   * a cancelled or paused template, the previous occurrence still unfinished).
+   */
+  async fire(message: JobMessage): Promise<JobRecord | null> {
+    const template = await this.store.getJob(message.id);
+    if (!template?.repeat) return null;
+    if (TERMINAL.includes(template.status)) {
+      await this.removeSchedules(template);
+      return null;
+    }
+    const now = this.now();
+    const firedAt = Date.parse(message.firedAt ?? "");
+    if (Number.isNaN(firedAt)) {
+      this.logger.error("firing without a valid time", {
+        jobId: template._id,
+        firedAt: message.firedAt,
+      });
+      return null;
+    }
+    if (firedAt > now + 1000) {
+      // Early (clock skew): wait for the instant itself.
+      await this.lanes.enqueue(laneFor(template.priority), message, (firedAt - now) / 1000);
+      return null;
+    }
+    const next = firstFireAfter(laterSchedule(template.repeat.schedule), new Date(firedAt));
+    // The chain goes on whatever becomes of this occurrence.
+    if (template.repeat.form === "chain" && next) await this.armNext(template, next);
+    const skipped =
+      template.status === "paused"
+        ? "the job is paused"
+        : await this.unfinishedOccurrence(template);
+    const occurrenceId = occurrenceIdFor(template._id, firedAt);
+    const changes: JobChanges = {
+      status: next ? template.status : "completed",
+      lastFiredAt: firedAt,
+      after: next?.getTime() ?? template.after,
+      updated: now,
+      ...(skipped ? {} : { lastOccurrenceId: occurrenceId, repeated: template.repeated + 1 }),
+    };
+    if (!(await this.store.recordFiring(template._id, firedAt, changes))) return null; // fired already
+    if (skipped) {
+      this.logger.warn("repeat skipped", {
+        jobId: template._id,
+        type: template.type,
+        firedAt: new Date(firedAt).toISOString(),
+        reason: skipped,
+      });
+      return null;
+    }
+    const occurrence: JobRecord = {
+      ...template,
+      _id: occurrenceId,
+      status: "ready",
+      retries: template.repeatRetries,
+      retried: 0,
+      after: now,
+      created: now,
+      updated: now,
+      failures: [],
+      runId: null,
+      repeated: template.repeated + 1,
+      log: [],
+      templateId: template._id,
+    };
+    for (const key of [
+      "repeat",
+      "lastFiredAt",
+      "lastOccurrenceId",
+      "result",
+      "expiresAt",
+    ] as const) {
+      delete occurrence[key];
+    }
+    try {
+      await this.store.insertJob(occurrence);
+    } catch (error) {
+      if ((error as Error).name === "ConditionalCheckFailedException") return null;
+      throw error;
+    }
+    return occurrence;
+  }
+
+  private async unfinishedOccurrence(template: JobRecord): Promise<string | null> {
+    if (!template.lastOccurrenceId) return null;
+    const previous = await this.store.getJob(template.lastOccurrenceId);
+    if (!previous || TERMINAL.includes(previous.status)) return null;
+    return `the previous occurrence ${previous._id} is still ${previous.status}`;
+  }
+
+  /** Deletes a template's schedules: its recurring one, or its chain's pending at(). */
+  async removeSchedules(template: JobRecord): Promise<void> {
+    if (!template.repeat || !this.schedules) return;
+    if (template.repeat.form === "chain") {
+      await this.schedules.remove(onceName(template._id, template.after));
+    } else {
+      await this.schedules.remove(recurringName(template._id));
+    }
+  }
+
+  /** A template whose firing never came (lost message, missed schedule): fire it now. */
+  async fireMissed(template: JobRecord): Promise<void> {
+    await this.lanes.enqueue(
+      laneFor(template.priority),
+      { ...messageFor(template), firedAt: new Date(template.after).toISOString() },
+      0,
+    );
   }
 
   async cancelJobs(filter: Record<string, unknown>): Promise<void> {
@@ -319,13 +520,13 @@ export class JobSystem implements BackgroundJobs {
         break;
       case "resume": {
         const after = Math.max(current.after, now);
-        const status = after > now ? "waiting" : "ready";
+        const status = after > now || current.repeat ? "waiting" : "ready";
         record = await this.store.transition(job._id, ["paused"], { status, after, updated: now });
         break;
       }
       case "ready":
       case "forceReady": {
-        if (action === "ready" && current.after > now) return false;
+        if (current.repeat || (action === "ready" && current.after > now)) return false;
         record = await this.store.transition(job._id, ["waiting"], {
           status: "ready",
           after: now,
@@ -346,7 +547,7 @@ export class JobSystem implements BackgroundJobs {
       throw new JobValidationError("retries", `must be a non-negative integer, got ${retries}`);
     }
     const current = await this.store.getJob(job._id);
-    if (!current || !RESTARTABLE.includes(current.status)) return false;
+    if (!current || current.repeat || !RESTARTABLE.includes(current.status)) return false;
     const now = this.now();
     const record = await this.store.transition(job._id, RESTARTABLE, {
       status: "waiting",
@@ -417,6 +618,13 @@ export class JobSystem implements BackgroundJobs {
     });
     if (cancelled) {
       this.logger.info("cancelled", { jobId: record._id, type: record.type, was: record.status });
+      await this.removeSchedules(cancelled).catch((error: unknown) => {
+        // The template is cancelled: a firing that still comes finds it so and does nothing.
+        this.logger.warn("could not delete a cancelled job's schedule", {
+          jobId: record._id,
+          error: (error as Error).message,
+        });
+      });
     }
     return cancelled;
   }
@@ -438,19 +646,27 @@ export class JobSystem implements BackgroundJobs {
 
   // ---- queueing -----------------------------------------------------------------------------
 
-  /** Puts a waiting or ready job's message on its lane, delayed until it is due (900 s at most). */
+  /**
+   * Puts a waiting or ready job's message on its lane when it is due: an SQS delay up to
+   * 900 s; further out, a one-time schedule (or, with no scheduler, 900 s hops).
+   */
   async enqueue(record: JobRecord): Promise<void> {
     const delaySeconds = Math.max(0, (record.after - this.now()) / 1000);
-    await this.lanes.enqueue(
-      laneFor(record.priority),
-      { id: record._id, type: record.type },
-      delaySeconds,
-    );
+    if (delaySeconds > 900 && this.schedules) {
+      await this.schedules.armOnce(
+        onceName(record._id, record.after),
+        new Date(record.after),
+        laneFor(record.priority),
+        messageFor(record),
+      );
+      return;
+    }
+    await this.lanes.enqueue(laneFor(record.priority), messageFor(record), delaySeconds);
   }
 
   /** Like `enqueue`, but a failed send only logs: the record is stored, the reconciler delivers it. */
   async enqueueSafely(record: JobRecord): Promise<void> {
-    if (record.status !== "ready" && record.status !== "waiting") return;
+    if ((record.status !== "ready" && record.status !== "waiting") || record.repeat) return;
     try {
       await this.enqueue(record);
     } catch (error) {
@@ -491,6 +707,21 @@ export class JobSystem implements BackgroundJobs {
 
 function messageFor(record: JobRecord): JobMessage {
   return { id: record._id, type: record.type };
+}
+
+/** A template's recurring schedule. */
+function recurringName(templateId: string): string {
+  return `job-${templateId}`;
+}
+
+/** A one-time schedule for a job at an instant (`[0-9a-zA-Z-_.]`, at most 64 characters). */
+function onceName(jobId: string, at: number): string {
+  return `at-${jobId}-${Math.floor(at / 1000)}`;
+}
+
+/** An occurrence's id: its template's and the instant it fired for, so a duplicate firing is a no-op. */
+export function occurrenceIdFor(templateId: string, firedAt: number): string {
+  return `${templateId}-${new Date(firedAt).toISOString().replace(/[-:]|\.\d{3}/g, "")}`;
 }
 
 /** Reaction stores a non-object result or failure as `{ value }`. */

@@ -92,6 +92,21 @@ export interface JobRecord {
   dueAt?: number;
   /** TTL, epoch seconds. */
   expiresAt?: number;
+  /** A repeating job's template: its later.js text and how it is armed. */
+  repeat?: RepeatRule;
+  /** Template: the last instant it fired for, and the occurrence that firing created. */
+  lastFiredAt?: number;
+  lastOccurrenceId?: string;
+  /** Occurrence: the template it was created from. */
+  templateId?: string;
+}
+
+export interface RepeatRule {
+  /** The later.js text, as given to `scheduleJob`. */
+  schedule: string;
+  /** `cron`/`rate`: one recurring EventBridge schedule; `chain`: each firing arms the next. */
+  form: "cron" | "rate" | "chain";
+  expression?: string;
 }
 
 /** The document a user sees for a stored record. */

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { CreateScheduleGroupCommand } from "@aws-sdk/client-scheduler";
 import {
   type AwsClients,
   createClients,
@@ -6,17 +7,22 @@ import {
   type RequestCounter,
 } from "../aws/clients.ts";
 import { ensureJobTable, ensureLaneQueues, type LaneQueues } from "../aws/provision.ts";
+import type { JobLogger } from "../log.ts";
 import type { LaneName } from "../resources.ts";
 import { resourceNames } from "../resources.ts";
 import { startDynamoDbLocal } from "./dynamodb-local.ts";
+import { startLocalScheduler } from "./scheduler-server.ts";
 import { startLocalSqs } from "./sqs-server.ts";
 
 export const LOCAL_REGION = "us-east-1";
+export const LOCAL_SCHEDULE_GROUP = "local-jobs";
+/** Stands in for the role the CDK construct creates; the local scheduler does not check it. */
+export const LOCAL_SCHEDULER_ROLE = "arn:aws:iam::000000000000:role/local-jobs-scheduler";
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
 /** What `app.local` tells: where the servers are, so any AWS client can inspect them. */
 export interface LocalStackInfo {
-  endpoints: { dynamodb: string; sqs: string };
+  endpoints: { dynamodb: string; sqs: string; scheduler: string };
   tableName: string;
   queueUrls: Record<LaneName, string>;
   deadLetterQueueUrls: Record<LaneName, string>;
@@ -26,48 +32,87 @@ export interface LocalStackInfo {
 export interface LocalStack extends LocalStackInfo {
   clients: AwsClients;
   queues: LaneQueues;
+  scheduleGroup: string;
+  schedulerRoleArn: string;
   stop(): Promise<void>;
 }
 
 /**
- * Starts the embedded local AWS stack: DynamoDB Local (persisting under `dataDir`) and fauxqs,
- * both on loopback, then provisions the table and lanes from `lib/resources.ts`.
+ * Starts the embedded local AWS stack on loopback: DynamoDB Local (persisting under
+ * `dataDir`), fauxqs, and the local EventBridge Scheduler (its schedules kept under
+ * `dataDir` too); then provisions the table, lanes and schedule group.
  */
 export async function startLocalStack(options: {
   dataDir?: string;
   requestCounter?: RequestCounter;
   injectFault?: FaultInjector;
+  logger: JobLogger;
 }): Promise<LocalStack> {
   const [dynamo, sqsServer] = await Promise.all([
     startDynamoDbLocal(options.dataDir ? { dbPath: join(options.dataDir, "dynamodb") } : {}),
     startLocalSqs(),
   ]);
+  let scheduler: Awaited<ReturnType<typeof startLocalScheduler>> | undefined;
   try {
     const names = resourceNames("local");
+    // The scheduler delivers with its own client, so injected faults hit only the app's calls.
+    const deliveryClients = createClients({
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      endpoints: { sqs: sqsServer.endpoint },
+    });
+    scheduler = await startLocalScheduler({
+      sqs: deliveryClients.sqs,
+      region: LOCAL_REGION,
+      logger: options.logger,
+      ...(options.dataDir
+        ? { stateFile: join(options.dataDir, "scheduler", "schedules.json") }
+        : {}),
+    });
+    const endpoints = {
+      dynamodb: dynamo.endpoint,
+      sqs: sqsServer.endpoint,
+      scheduler: scheduler.endpoint,
+    };
     const clients = createClients({
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint },
+      endpoints,
       ...(options.requestCounter ? { requestCounter: options.requestCounter } : {}),
       ...(options.injectFault ? { injectFault: options.injectFault } : {}),
     });
     await ensureJobTable(clients.dynamodb, names.tableName);
     const queues = await ensureLaneQueues(clients.sqs, names);
+    await clients.scheduler
+      .send(new CreateScheduleGroupCommand({ Name: LOCAL_SCHEDULE_GROUP }))
+      .catch((error: Error) => {
+        if (error.name !== "ConflictException") throw error;
+      });
+    const started = scheduler;
     return {
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint },
+      endpoints,
       tableName: names.tableName,
       queueUrls: queues.queueUrls,
       deadLetterQueueUrls: queues.deadLetterUrls,
       region: LOCAL_REGION,
       clients,
       queues,
+      scheduleGroup: LOCAL_SCHEDULE_GROUP,
+      schedulerRoleArn: LOCAL_SCHEDULER_ROLE,
       stop: async () => {
-        clients.dynamodb.destroy();
-        clients.sqs.destroy();
+        await started.stop();
+        for (const client of [
+          clients.dynamodb,
+          clients.sqs,
+          clients.scheduler,
+          deliveryClients.sqs,
+        ])
+          client.destroy();
         await Promise.all([dynamo.stop(), sqsServer.stop()]);
       },
     };
   } catch (error) {
+    await scheduler?.stop();
     await Promise.all([dynamo.stop(), sqsServer.stop()]);
     throw error;
   }

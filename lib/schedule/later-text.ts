@@ -59,6 +59,12 @@ export function parseScheduleText(text: string, now = new Date()): ParsedSchedul
   return result;
 }
 
+/** later's schedule for a text already accepted by `parseScheduleText` (no checks). */
+export function laterSchedule(text: string): LaterSchedule {
+  const { schedules, exceptions } = later.parse.text(text);
+  return { schedules, exceptions } as unknown as LaterSchedule;
+}
+
 /**
  * The first occurrence after `after`, as Reaction computes it (`next(2, prev(1, t))[1]`): the
  * start of the next range strictly after the one `after` is in. A job scheduled inside a

@@ -1,0 +1,92 @@
+import {
+  CreateScheduleCommand,
+  type CreateScheduleCommandInput,
+  DeleteScheduleCommand,
+  type SchedulerClient,
+  UpdateScheduleCommand,
+} from "@aws-sdk/client-scheduler";
+import type { JobMessage, ScheduleArmer } from "../jobs/ports.ts";
+import type { LaneName } from "../resources.ts";
+import { atExpression } from "../schedule/eventbridge.ts";
+
+/** EventBridge Scheduler's universal target for SQS SendMessage. */
+export const SQS_SEND_TARGET = "arn:aws:scheduler:::aws-sdk:sqs:sendMessage";
+
+export interface SchedulesOptions {
+  groupName: string;
+  /** The role the scheduler assumes; it may only `sqs:SendMessage` to the lanes. */
+  roleArn: string;
+  queueUrls: Record<LaneName, string>;
+}
+
+/**
+ * Schedules on EventBridge Scheduler whose target is a lane queue (universal target
+ * `sqs:sendMessage`), in UTC, with no flexible window.
+ */
+export class EventBridgeSchedules implements ScheduleArmer {
+  constructor(
+    private readonly client: SchedulerClient,
+    private readonly options: SchedulesOptions,
+  ) {}
+
+  async armRecurring(
+    name: string,
+    expression: string,
+    startDate: Date | undefined,
+    lane: LaneName,
+    message: JobMessage,
+  ): Promise<void> {
+    const input = this.input(name, expression, lane, message);
+    if (startDate) input.StartDate = startDate;
+    try {
+      await this.client.send(new CreateScheduleCommand(input));
+    } catch (error) {
+      if ((error as Error).name !== "ConflictException") throw error;
+      await this.client.send(new UpdateScheduleCommand(input));
+    }
+  }
+
+  async armOnce(name: string, at: Date, lane: LaneName, message: JobMessage): Promise<void> {
+    const input = this.input(name, atExpression(at), lane, message);
+    input.ActionAfterCompletion = "DELETE";
+    try {
+      await this.client.send(new CreateScheduleCommand(input));
+    } catch (error) {
+      // The same name is the same job and instant: already armed.
+      if ((error as Error).name !== "ConflictException") throw error;
+    }
+  }
+
+  async remove(name: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteScheduleCommand({ Name: name, GroupName: this.options.groupName }),
+      );
+    } catch (error) {
+      if ((error as Error).name !== "ResourceNotFoundException") throw error;
+    }
+  }
+
+  private input(
+    name: string,
+    expression: string,
+    lane: LaneName,
+    message: JobMessage,
+  ): CreateScheduleCommandInput {
+    return {
+      Name: name,
+      GroupName: this.options.groupName,
+      ScheduleExpression: expression,
+      ScheduleExpressionTimezone: "UTC",
+      FlexibleTimeWindow: { Mode: "OFF" },
+      Target: {
+        Arn: SQS_SEND_TARGET,
+        RoleArn: this.options.roleArn,
+        Input: JSON.stringify({
+          QueueUrl: this.options.queueUrls[lane],
+          MessageBody: JSON.stringify(message),
+        }),
+      },
+    };
+  }
+}
