@@ -229,7 +229,8 @@ export class JobSystem implements BackgroundJobs {
     const message: JobMessage = { ...messageFor(template), firedAt: at.toISOString() };
     const delayMs = at.getTime() - this.now();
     if (delayMs <= 900_000 || !this.schedules) {
-      await this.lanes.enqueue(laneFor(template.priority), message, delayMs / 1000);
+      // Rounded down: the firing waits out the rest, so it is never late by a rounding.
+      await this.lanes.enqueue(laneFor(template.priority), message, Math.floor(delayMs / 1000));
     } else {
       await this.schedules.armOnce(
         onceName(template._id, at.getTime()),
@@ -266,6 +267,8 @@ export class JobSystem implements BackgroundJobs {
       await this.lanes.enqueue(laneFor(template.priority), message, (firedAt - now) / 1000);
       return null;
     }
+    // SQS delays are whole seconds and chains round them down: wait out the last fraction.
+    if (firedAt > now) await new Promise((resolve) => setTimeout(resolve, firedAt - now));
     const next = firstFireAfter(laterSchedule(template.repeat.schedule), new Date(firedAt));
     // The chain goes on whatever becomes of this occurrence.
     if (template.repeat.form === "chain" && next) await this.armNext(template, next);

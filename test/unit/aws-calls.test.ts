@@ -147,7 +147,9 @@ describe("claim and settle are single conditional updates", () => {
     const store = new DynamoJobStore(documents, { tableName: "jobs" });
     await store.claimJob("job1", { runId: "run9", now: 1000, workTimeout: 60_000 });
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input?.ConditionExpression).toBe("#status IN (:ready, :waiting) AND #after <= :now");
+    expect(input?.ConditionExpression).toBe(
+      "#status IN (:ready, :waiting) AND #after <= :now AND attribute_not_exists(#repeat)",
+    );
     expect(input?.ReturnValuesOnConditionCheckFailure).toBe("ALL_OLD");
     const names = input?.ExpressionAttributeNames ?? {};
     const values = input?.ExpressionAttributeValues ?? {};
