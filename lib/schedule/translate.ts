@@ -26,9 +26,11 @@ export function toScheduleForm(schedule: LaterSchedule): ScheduleForm {
   if (schedule.schedules.length !== 1)
     return chain("several schedules (also ...) would need several expressions");
   const r = schedule.schedules[0] as LaterRecurrence;
-  for (const unit of Object.keys(r)) {
+  for (const [unit, vals] of Object.entries(r)) {
     if (!SUPPORTED_UNITS.has(unit))
       return chain(`later's "${unit}" constraint has no EventBridge field`);
+    if (vals.length === 0)
+      return chain(`later's "${unit}" constraint is empty (later reads it its own way)`);
   }
   if (r.s && !(r.s.length === 1 && r.s[0] === 0))
     return chain("seconds: EventBridge fires at most once a minute");
