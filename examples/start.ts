@@ -1,6 +1,7 @@
 import { createApp } from "../lib/index.ts";
 import { emailJob, emailPlugin } from "./plugins/email.ts";
 import { filesPlugin, saveImageJob } from "./plugins/files.ts";
+import { sitemapPlugin } from "./plugins/sitemap.ts";
 
 /**
  * `npm start`: the embedded local stack with Reaction-style plugins. Each job's status changes
@@ -9,6 +10,7 @@ import { filesPlugin, saveImageJob } from "./plugins/files.ts";
 const app = createApp({ backgroundJobs: { local: { dataDir: process.env.DATA_DIR ?? ".data" } } });
 app.registerPlugin(filesPlugin);
 app.registerPlugin(emailPlugin);
+app.registerPlugin(sitemapPlugin);
 app.registerPlugin({
   name: "demo",
   functionsByType: {
@@ -46,7 +48,7 @@ try {
   process.exit(1);
 }
 process.stdout.write(
-  `Local stack up in ${Date.now() - started} ms: DynamoDB ${app.local.endpoints.dynamodb}, SQS ${app.local.endpoints.sqs}. Ctrl-C stops it.\n`,
+  `Local stack up in ${Date.now() - started} ms: DynamoDB ${app.local.endpoints.dynamodb}, SQS ${app.local.endpoints.sqs}, Scheduler ${app.local.endpoints.scheduler}. Ctrl-C stops it.\n`,
 );
 
 let stopping = false;

@@ -123,7 +123,7 @@ export class JobSystem implements BackgroundJobs {
 
   async scheduleJob(options: ScheduleJobOptions): Promise<Job> {
     const request = validateScheduleOptions(options);
-    const now = this.now();
+    let now = this.now();
     let parsed: ReturnType<typeof parseScheduleText> | undefined;
     if (request.schedule !== undefined) {
       parsed = parseScheduleText(request.schedule, new Date(now));
@@ -134,7 +134,11 @@ export class JobSystem implements BackgroundJobs {
         );
       }
       // Reaction: only a job with a schedule cancels the type's other jobs, before it is saved.
-      if (request.cancelRepeats) await this.cancelJobs({ type: request.type });
+      if (request.cancelRepeats) {
+        await this.cancelJobs({ type: request.type });
+        // Created after the cancel request, so that request (swept again later) spares it.
+        now = this.now() + 1;
+      }
     }
     const record: JobRecord = {
       _id: randomId(),

@@ -189,7 +189,10 @@ describe("repeating jobs", () => {
     const names = await scheduleNames(scheduler);
     expect(names).not.toContain(`job-${old._id}`);
     expect(names).toContain(`job-${replacement._id}`);
+    // The cancel request is swept again once the index has caught up: the new job is spared.
+    await app.reconcile({ indexSettleMs: 0 });
     expect((await backgroundJobs.getJob(replacement._id))?._doc.status).toBe("waiting");
+    expect(await scheduleNames(scheduler)).toContain(`job-${replacement._id}`);
   });
 
   it("a 20-minute retry wait becomes a one-time at() schedule on the job's lane", async () => {
