@@ -1,11 +1,5 @@
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { lambdaApp } from "./app.ts";
+import { dispatcherHandler } from "./handlers.ts";
+import { plugins } from "./plugins.ts";
 
-/**
- * The SQS-triggered dispatcher: the same handler the local poller calls. It answers with a
- * partial batch response and never throws (a throw would fail the whole batch).
- */
-export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const app = await lambdaApp();
-  return app.handleSqsEvent(event);
-}
+/** The dispatcher for this repository's example plugins (the CDK construct builds one per plugins module). */
+export const handler = dispatcherHandler(plugins);

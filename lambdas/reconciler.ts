@@ -1,7 +1,5 @@
-import { lambdaApp } from "./app.ts";
+import { reconcilerHandler } from "./handlers.ts";
+import { plugins } from "./plugins.ts";
 
-/** Scheduled every minute: re-enqueues lost messages, expires dead runs, re-sweeps cancels. */
-export async function handler(): Promise<unknown> {
-  const app = await lambdaApp();
-  return app.reconcile();
-}
+/** The reconciler for this repository's example plugins (the CDK construct builds one per plugins module). */
+export const handler = reconcilerHandler(plugins);

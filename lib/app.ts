@@ -21,6 +21,12 @@ import { type CleanupRule, validateCleanup } from "./jobs/validate.ts";
 import { LocalPoller } from "./local/poller.ts";
 import { type LocalStack, type LocalStackInfo, startLocalStack } from "./local/stack.ts";
 import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
+import {
+  type JobMetrics,
+  noMetrics,
+  powertoolsLogger,
+  powertoolsMetrics,
+} from "./observability.ts";
 import { LANES, type LaneName } from "./resources.ts";
 
 /** The context handed to plugin startup/shutdown functions (Reaction's `context`, minimal). */
@@ -69,6 +75,8 @@ export interface AwsBackendOptions {
 }
 
 export interface AppOptions {
+  /** Job metrics; in Lambda, CloudWatch EMF through Powertools (namespace `JOBS_METRICS_NAMESPACE`). */
+  metrics?: JobMetrics;
   /** `{ local: {...} }` runs the embedded local stack; `{ aws: {...} }` talks to AWS. Omitted: AWS, from the environment the CDK construct sets. */
   backgroundJobs?: { local?: LocalBackendOptions; aws?: AwsBackendOptions };
   logger?: JobLogger;
@@ -136,9 +144,21 @@ export class App {
       throw new Error("app already started");
     this.state = "starting";
     const { local } = this.options.backgroundJobs ?? {};
+    const inLambda = process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined && !local;
     const logger =
       this.options.logger ??
-      (local ? (local.quiet ? silentLogger : terminalLogger()) : jsonLogger());
+      (local
+        ? local.quiet
+          ? silentLogger
+          : terminalLogger()
+        : inLambda
+          ? powertoolsLogger()
+          : jsonLogger());
+    const metrics =
+      this.options.metrics ??
+      (inLambda
+        ? powertoolsMetrics(process.env.JOBS_METRICS_NAMESPACE ?? "BackgroundJobs")
+        : noMetrics);
     let tableName: string;
     let queueUrls: Record<LaneName, string>;
     let scheduling: { groupName: string; roleArn: string } | undefined;
@@ -182,6 +202,7 @@ export class App {
           }
         : {}),
       logger,
+      metrics,
       cleanup: this.cleanup,
     });
     this.dispatchAbort = new AbortController();

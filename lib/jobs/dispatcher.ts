@@ -108,10 +108,9 @@ async function claimAndRun(
   const claimed = result.claimed;
   if (await system.cancelledByTombstone(claimed)) return "acknowledged";
   const job = system.beginRun(claimed);
-  system.logger.info("running", {
-    ...jobFields(claimed),
-    waitedMs: now - claimed.after,
-  });
+  system.logger.info("running", { ...jobFields(claimed), waitedMs: now - claimed.after });
+  system.metrics.count("JobsStarted", claimed.type);
+  system.metrics.time("JobStartDelay", claimed.type, now - claimed.after);
   if (!slots) {
     await job.fail(`No worker registered for job type "${claimed.type}"`);
     return "ran";

@@ -1,6 +1,7 @@
 import { JobValidationError } from "../errors.ts";
 import { randomId } from "../ids.ts";
 import type { JobLogger } from "../log.ts";
+import { type JobMetrics, noMetrics } from "../observability.ts";
 import { LANES } from "../resources.ts";
 import {
   firstFireAfter,
@@ -44,6 +45,7 @@ export interface JobSystemOptions {
   /** EventBridge Scheduler: repeating jobs and waits past 900 s. Without it, long waits hop. */
   schedules?: ScheduleArmer;
   logger: JobLogger;
+  metrics?: JobMetrics;
   /** purgeAfterDays by job type, from the plugins' `backgroundJobs.cleanup`. */
   cleanup: ReadonlyMap<string, number>;
   now?: () => number;
@@ -80,6 +82,7 @@ export class JobSystem implements BackgroundJobs {
   readonly lanes: LaneQueue;
   readonly schedules?: ScheduleArmer;
   readonly logger: JobLogger;
+  readonly metrics: JobMetrics;
   private readonly cleanup: ReadonlyMap<string, number>;
   readonly now: () => number;
   /** Runs in progress in this process, settled by `done`/`fail` from any `Job` of the run. */
@@ -90,6 +93,7 @@ export class JobSystem implements BackgroundJobs {
     this.lanes = options.lanes;
     if (options.schedules) this.schedules = options.schedules;
     this.logger = options.logger;
+    this.metrics = options.metrics ?? noMetrics;
     this.cleanup = options.cleanup;
     this.now = options.now ?? Date.now;
   }
@@ -168,6 +172,7 @@ export class JobSystem implements BackgroundJobs {
       type: record.type,
       lane: laneFor(record.priority),
     });
+    this.metrics.count("JobsScheduled", record.type);
     await this.enqueueSafely(record);
     return new Job(this, toDoc(record));
   }
@@ -218,6 +223,7 @@ export class JobSystem implements BackgroundJobs {
       await this.cancelRecord(template, this.now());
       throw error;
     }
+    this.metrics.count("JobsScheduled", template.type);
     this.logger.info("scheduled", {
       jobId: template._id,
       type: template.type,
@@ -290,6 +296,7 @@ export class JobSystem implements BackgroundJobs {
     };
     if (!(await this.store.recordFiring(template._id, firedAt, changes))) return null; // fired already
     if (skipped) {
+      this.metrics.count("RepeatsSkipped", template.type);
       this.logger.warn("repeat skipped", {
         jobId: template._id,
         type: template.type,
@@ -424,6 +431,8 @@ export class JobSystem implements BackgroundJobs {
     job._doc = toDoc(record);
     this.runs.get(run.runId)?.markSettled();
     this.logger.info("completed", { ...jobFields(record, run.runId), ms: now - run.startedAt });
+    this.metrics.count("JobsCompleted", record.type);
+    this.metrics.time("JobDuration", record.type, now - run.startedAt);
     return true;
   }
 
@@ -488,8 +497,10 @@ export class JobSystem implements BackgroundJobs {
     const fields = { ...jobFields(record, runId), error: String(error).slice(0, 500) };
     if (record.status === "waiting") {
       this.logger.info("retry", { ...fields, inMs: record.after - this.now() });
+      this.metrics.count("JobsRetried", record.type);
     } else {
       this.logger.warn("failed", { ...fields, fatal });
+      this.metrics.count("JobsFailed", record.type);
     }
   }
 
@@ -625,6 +636,7 @@ export class JobSystem implements BackgroundJobs {
     });
     if (cancelled) {
       this.logger.info("cancelled", { jobId: record._id, type: record.type, was: record.status });
+      this.metrics.count("JobsCancelled", record.type);
       await this.removeSchedules(cancelled).catch((error: unknown) => {
         // The template is cancelled: a firing that still comes finds it so and does nothing.
         this.logger.warn("could not delete a cancelled job's schedule", {

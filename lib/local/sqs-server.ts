@@ -1,5 +1,3 @@
-import { buildApp } from "fauxqs";
-
 export interface LocalSqs {
   endpoint: string;
   stop(): Promise<void>;
@@ -11,6 +9,8 @@ export interface LocalSqs {
  * from the table when it starts.
  */
 export async function startLocalSqs(): Promise<LocalSqs> {
+  // Loaded on use: the Lambda bundle leaves the local stack's emulator out.
+  const { buildApp } = await import("fauxqs");
   const app = buildApp({ logger: false });
   const address = await app.listen({ port: 0, host: "127.0.0.1" });
   return {

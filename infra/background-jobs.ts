@@ -1,0 +1,432 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cloudwatchActions,
+  Duration,
+  aws_dynamodb as dynamodb,
+  aws_lambda_event_sources as eventSources,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_lambda_nodejs as nodejs,
+  RemovalPolicy,
+  Stack,
+  aws_scheduler as scheduler,
+  aws_scheduler_targets as schedulerTargets,
+  type aws_sns as sns,
+  aws_sqs as sqs,
+} from "aws-cdk-lib";
+import { Construct } from "constructs";
+import { jobTable, LANES, type LaneName, lanes as laneSettings } from "../lib/resources.ts";
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface LaneProps {
+  /** Most concurrent dispatcher invocations for this lane's event source mapping (2-1000). */
+  maximumConcurrency?: number;
+  /** Messages per invocation (1-10). */
+  batchSize?: number;
+  /** Alarm when the oldest message has waited this long. */
+  maxMessageAge?: Duration;
+}
+
+export interface BackgroundJobsProps {
+  /**
+   * A module that exports `plugins: Plugin[]`: the same plugins the app registers locally.
+   * Their startup functions register the workers in Lambda.
+   */
+  pluginsEntry: string;
+  /** Per-lane settings. Default concurrency weighs toward higher lanes: 20, 10, 5. */
+  lanes?: Partial<Record<LaneName, LaneProps>>;
+  /** Alarms notify this topic when given. */
+  alarmTopic?: sns.ITopic;
+  /** What happens to the job table when the stack is deleted. Default RETAIN. */
+  removalPolicy?: RemovalPolicy;
+  /** Lambda log retention. Default one month. */
+  logRetention?: logs.RetentionDays;
+  /** CloudWatch namespace of the job metrics. Default "BackgroundJobs". */
+  metricsNamespace?: string;
+  /** Dispatcher memory (MB). Default 512. */
+  memorySize?: number;
+}
+
+const DEFAULT_CONCURRENCY: Record<LaneName, number> = { critical: 20, normal: 10, low: 5 };
+
+/**
+ * Background jobs for Reaction-style plugins: the job table, a queue and DLQ per priority lane,
+ * the dispatcher Lambda on each lane, the reconciler every minute, EventBridge Scheduler for
+ * repeats and long waits, and CloudWatch alarms and a dashboard. Built from
+ * `lib/resources.ts`, the definition the local stack provisions too.
+ */
+export class BackgroundJobs extends Construct {
+  readonly table: dynamodb.TableV2;
+  readonly queues: Record<LaneName, sqs.Queue>;
+  readonly deadLetterQueues: Record<LaneName, sqs.Queue>;
+  readonly dispatcher: nodejs.NodejsFunction;
+  readonly reconciler: nodejs.NodejsFunction;
+  readonly scheduleGroup: scheduler.ScheduleGroup;
+  readonly schedulerRole: iam.Role;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: BackgroundJobsProps) {
+    super(scope, id);
+    const namespace = props.metricsNamespace ?? "BackgroundJobs";
+
+    this.table = new dynamodb.TableV2(this, "Jobs", {
+      partitionKey: { name: jobTable.partitionKey, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      timeToLiveAttribute: jobTable.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      globalSecondaryIndexes: [jobTable.indexes.openByType, jobTable.indexes.due].map((index) => ({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.NUMBER },
+        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+      })),
+    });
+
+    const queues = {} as Record<LaneName, sqs.Queue>;
+    const deadLetterQueues = {} as Record<LaneName, sqs.Queue>;
+    for (const lane of LANES) {
+      const dlq = new sqs.Queue(this, `${title(lane)}DeadLetters`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.seconds(laneSettings.dlqRetentionSeconds),
+      });
+      queues[lane] = new sqs.Queue(this, `${title(lane)}Lane`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(laneSettings.visibilityTimeoutSeconds),
+        deadLetterQueue: { queue: dlq, maxReceiveCount: laneSettings.maxReceiveCount },
+      });
+      deadLetterQueues[lane] = dlq;
+    }
+    this.queues = queues;
+    this.deadLetterQueues = deadLetterQueues;
+
+    this.scheduleGroup = new scheduler.ScheduleGroup(this, "Schedules", {
+      scheduleGroupName: `${Stack.of(this).stackName}-jobs`.slice(0, 64),
+    });
+    this.schedulerRole = new iam.Role(this, "SchedulerRole", {
+      assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com"),
+      description: "EventBridge Scheduler puts due job messages on the lanes; nothing else",
+    });
+    this.schedulerRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ["sqs:SendMessage"],
+        resources: LANES.map((lane) => queues[lane].queueArn),
+      }),
+    );
+
+    const environment: Record<string, string> = {
+      JOBS_TABLE_NAME: this.table.tableName,
+      JOBS_SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
+      JOBS_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
+      JOBS_METRICS_NAMESPACE: namespace,
+      POWERTOOLS_SERVICE_NAME: "background-jobs",
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    };
+    for (const lane of LANES)
+      environment[`JOBS_QUEUE_URL_${lane.toUpperCase()}`] = queues[lane].queueUrl;
+
+    const entries = writeEntries(props.pluginsEntry);
+    const functionProps = (name: string, timeout: Duration): nodejs.NodejsFunctionProps => ({
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout,
+      environment,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, "package-lock.json"),
+      logGroup: new logs.LogGroup(this, `${name}Logs`, {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      bundling: {
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.ESM,
+        target: "node22",
+        minify: true,
+        sourceMap: true,
+        // The runtime has the AWS SDK; the local stack (fauxqs) never runs in Lambda.
+        externalModules: ["@aws-sdk/*", "fauxqs"],
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+    this.dispatcher = new nodejs.NodejsFunction(this, "Dispatcher", {
+      ...functionProps("Dispatcher", Duration.seconds(laneSettings.functionTimeoutSeconds)),
+      entry: entries.dispatcher,
+      description: "Claims and runs background jobs from the priority lanes",
+    });
+    this.reconciler = new nodejs.NodejsFunction(this, "Reconciler", {
+      ...functionProps("Reconciler", Duration.seconds(60)),
+      entry: entries.reconciler,
+      description: "Re-sends lost job messages, ends dead runs, re-arms repeats, re-sweeps cancels",
+    });
+
+    for (const fn of [this.dispatcher, this.reconciler]) this.grantJobs(fn);
+    for (const lane of LANES) {
+      const settings = props.lanes?.[lane] ?? {};
+      this.dispatcher.addEventSource(
+        new eventSources.SqsEventSource(queues[lane], {
+          batchSize: settings.batchSize ?? laneSettings.batchSize,
+          reportBatchItemFailures: true,
+          maxConcurrency: settings.maximumConcurrency ?? DEFAULT_CONCURRENCY[lane],
+        }),
+      );
+    }
+
+    new scheduler.Schedule(this, "ReconcileEveryMinute", {
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(1)),
+      target: new schedulerTargets.LambdaInvoke(this.reconciler, { retryAttempts: 0 }),
+      description: "Runs the background-jobs reconciler",
+    });
+
+    this.addAlarms(namespace, props);
+    this.dashboard = this.addDashboard(namespace);
+  }
+
+  /** Least privilege: the table's items and its two indexes, the lanes, the job schedules. */
+  private grantJobs(fn: lambda.Function): void {
+    const stack = Stack.of(this);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+          "dynamodb:DeleteItem",
+          "dynamodb:Query",
+        ],
+        resources: [
+          this.table.tableArn,
+          ...[jobTable.indexes.openByType, jobTable.indexes.due].map(
+            (index) => `${this.table.tableArn}/index/${index.name}`,
+          ),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["sqs:SendMessage"],
+        resources: LANES.map((lane) => this.queues[lane].queueArn),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [
+          "scheduler:CreateSchedule",
+          "scheduler:UpdateSchedule",
+          "scheduler:DeleteSchedule",
+          "scheduler:GetSchedule",
+        ],
+        resources: [
+          stack.formatArn({
+            service: "scheduler",
+            resource: "schedule",
+            resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+          }),
+        ],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["iam:PassRole"],
+        resources: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
+      }),
+    );
+  }
+
+  private addAlarms(namespace: string, props: BackgroundJobsProps): void {
+    const alarm = (
+      id: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      description: string,
+    ) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (props.alarmTopic)
+        created.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
+      this.alarms.push(created);
+    };
+    for (const lane of LANES) {
+      alarm(
+        `${title(lane)}DeadLettersNotEmpty`,
+        this.deadLetterQueues[lane].metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: "Maximum",
+        }),
+        1,
+        `Messages in the ${lane} lane's DLQ: poison messages or a dispatcher that keeps crashing. Inspect, then redrive.`,
+      );
+      const maxAge = props.lanes?.[lane]?.maxMessageAge ?? Duration.minutes(15);
+      alarm(
+        `${title(lane)}OldestMessage`,
+        this.queues[lane].metricApproximateAgeOfOldestMessage({
+          period: Duration.minutes(1),
+          statistic: "Maximum",
+        }),
+        maxAge.toSeconds(),
+        `A ${lane} job has waited over ${maxAge.toHumanString()} to start: the lane is backed up.`,
+      );
+    }
+    alarm(
+      "DispatcherErrors",
+      this.dispatcher.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),
+      1,
+      "The dispatcher Lambda failed (a whole batch comes back).",
+    );
+    alarm(
+      "DispatcherThrottles",
+      this.dispatcher.metricThrottles({ period: Duration.minutes(5), statistic: "Sum" }),
+      1,
+      "The dispatcher Lambda was throttled.",
+    );
+    alarm(
+      "JobsFailed",
+      jobMetric(namespace, "JobsFailed", "Sum", Duration.minutes(5)),
+      1,
+      "Jobs ended failed (retries used up, or a fatal failure).",
+    );
+  }
+
+  private addDashboard(namespace: string): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, "Dashboard", {});
+    const period = Duration.minutes(5);
+    const byOutcome = [
+      "JobsScheduled",
+      "JobsStarted",
+      "JobsCompleted",
+      "JobsRetried",
+      "JobsFailed",
+      "JobsCancelled",
+      "RepeatsSkipped",
+    ];
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: "Jobs by outcome",
+        left: byOutcome.map((name) => jobMetric(namespace, name, "Sum", period, name)),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Jobs by type (completed, failed)",
+        left: ["JobsCompleted", "JobsFailed"].map(
+          (name) =>
+            new cloudwatch.MathExpression({
+              expression: `SEARCH('{${namespace},service,type} MetricName="${name}"', 'Sum', 300)`,
+              label: name,
+              period,
+            }),
+        ),
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: "Start delay (ms after due)",
+        left: ["p50", "p95", "Maximum"].map((stat) =>
+          jobMetric(namespace, "JobStartDelay", stat, period, stat),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: "Duration (ms)",
+        left: ["p50", "p95", "Maximum"].map((stat) =>
+          jobMetric(namespace, "JobDuration", stat, period, stat),
+        ),
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: "Queue depth per lane",
+        left: LANES.map((lane) =>
+          this.queues[lane].metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: "Maximum",
+            label: lane,
+          }),
+        ),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: "DLQ depth per lane",
+        left: LANES.map((lane) =>
+          this.deadLetterQueues[lane].metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: "Maximum",
+            label: lane,
+          }),
+        ),
+        width: 12,
+      }),
+    );
+    return dashboard;
+  }
+}
+
+/** A job metric over every type (the `{service}` dimension set); labelled for graphs. */
+function jobMetric(
+  namespace: string,
+  name: string,
+  statistic: string,
+  period: Duration,
+  label?: string,
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace,
+    metricName: name,
+    dimensionsMap: { service: "background-jobs" },
+    statistic,
+    period,
+    ...(label ? { label } : {}),
+  });
+}
+
+function title(lane: LaneName): string {
+  return lane[0]?.toUpperCase() + lane.slice(1);
+}
+
+/**
+ * The Lambda entry files for a plugins module: each imports the plugins and wraps them in
+ * the shared handler. Written under node_modules/.cache (generated, never committed).
+ */
+function writeEntries(pluginsEntry: string): { dispatcher: string; reconciler: string } {
+  const dir = join(REPO_ROOT, "node_modules", ".cache", "background-jobs-entries");
+  mkdirSync(dir, { recursive: true });
+  const plugins = resolve(pluginsEntry);
+  const importPath = (target: string) => {
+    const path = relative(dir, target).split("\\").join("/");
+    return path.startsWith(".") ? path : `./${path}`;
+  };
+  const write = (name: string, factory: string) => {
+    const file = join(dir, `${name}.ts`);
+    writeFileSync(
+      file,
+      [
+        `import { ${factory} } from "${importPath(join(REPO_ROOT, "lambdas", "handlers.ts"))}";`,
+        `import { plugins } from "${importPath(plugins)}";`,
+        `export const handler = ${factory}(plugins);`,
+        "",
+      ].join("\n"),
+    );
+    return file;
+  };
+  return {
+    dispatcher: write("dispatcher", "dispatcherHandler"),
+    reconciler: write("reconciler", "reconcilerHandler"),
+  };
+}

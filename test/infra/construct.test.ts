@@ -1,0 +1,167 @@
+import { App, Stack, aws_sqs as sqs, Validations } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../infra/app.ts";
+import { jobTable, lanes } from "../../lib/resources.ts";
+
+let template: Template;
+beforeAll(() => {
+  const { stack } = buildApp(new App({ outdir: "node_modules/.cache/cdk-test-out" }));
+  template = Template.fromStack(stack);
+}, 120_000);
+
+describe("the BackgroundJobs construct", () => {
+  it("creates the job table from lib/resources.ts: on demand, TTL, PITR, retained, two keys-only indexes", () => {
+    template.hasResource("AWS::DynamoDB::GlobalTable", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: "_id", KeyType: "HASH" }],
+        TimeToLiveSpecification: { AttributeName: jobTable.ttlAttribute, Enabled: true },
+        Replicas: [
+          Match.objectLike({
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ],
+        GlobalSecondaryIndexes: [
+          Match.objectLike({
+            IndexName: "openByType",
+            Projection: { ProjectionType: "KEYS_ONLY" },
+          }),
+          Match.objectLike({ IndexName: "due", Projection: { ProjectionType: "KEYS_ONLY" } }),
+        ],
+      }),
+    });
+  });
+
+  it("creates a lane and a DLQ per priority: SSE, TLS only, redrive, visibility 6x the function timeout", () => {
+    const queues = template.findResources("AWS::SQS::Queue");
+    expect(Object.keys(queues)).toHaveLength(6);
+    const lanesWithRedrive = Object.values(queues).filter((q) => q.Properties.RedrivePolicy);
+    expect(lanesWithRedrive).toHaveLength(3);
+    for (const lane of lanesWithRedrive) {
+      expect(lane.Properties).toMatchObject({
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: 6 * lanes.functionTimeoutSeconds,
+        RedrivePolicy: { maxReceiveCount: lanes.maxReceiveCount },
+      });
+    }
+    for (const queue of Object.values(queues))
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    const policies = template.findResources("AWS::SQS::QueuePolicy");
+    expect(Object.keys(policies)).toHaveLength(6);
+    for (const policy of Object.values(policies)) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain(
+        '"aws:SecureTransport":"false"',
+      );
+    }
+  });
+
+  it("maps each lane to the dispatcher with partial batch responses and weighted concurrency", () => {
+    const mappings = Object.values(template.findResources("AWS::Lambda::EventSourceMapping"));
+    expect(mappings).toHaveLength(3);
+    const concurrency = mappings
+      .map((m) => m.Properties.ScalingConfig.MaximumConcurrency)
+      .sort((a, b) => b - a);
+    expect(concurrency).toEqual([20, 10, 5]);
+    for (const mapping of mappings) {
+      expect(mapping.Properties).toMatchObject({
+        FunctionResponseTypes: ["ReportBatchItemFailures"],
+        BatchSize: 10,
+      });
+    }
+  });
+
+  it("runs both functions on nodejs22.x with the resource names in their environment", () => {
+    const functions = Object.values(template.findResources("AWS::Lambda::Function"));
+    const ours = functions.filter((f) => f.Properties.Environment?.Variables?.JOBS_TABLE_NAME);
+    expect(ours).toHaveLength(2);
+    for (const fn of ours) {
+      expect(fn.Properties.Runtime).toBe("nodejs22.x");
+      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
+        expect.arrayContaining([
+          "JOBS_TABLE_NAME",
+          "JOBS_QUEUE_URL_CRITICAL",
+          "JOBS_QUEUE_URL_NORMAL",
+          "JOBS_QUEUE_URL_LOW",
+          "JOBS_SCHEDULE_GROUP",
+          "JOBS_SCHEDULER_ROLE_ARN",
+          "JOBS_METRICS_NAMESPACE",
+        ]),
+      );
+    }
+    const dispatcher = ours.find((f) => f.Properties.Timeout === lanes.functionTimeoutSeconds);
+    expect(dispatcher).toBeDefined();
+  });
+
+  it("grants least privilege: no wildcard actions; the scheduler role may only send to the lanes", () => {
+    const policies = Object.values(template.findResources("AWS::IAM::Policy"));
+    for (const policy of policies) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        const actions = [statement.Action].flat();
+        for (const action of actions) expect(action).not.toMatch(/\*/);
+      }
+    }
+    const roles = template.findResources("AWS::IAM::Role", {
+      Properties: {
+        AssumeRolePolicyDocument: Match.objectLike({
+          Statement: [Match.objectLike({ Principal: { Service: "scheduler.amazonaws.com" } })],
+        }),
+      },
+    });
+    const schedulerRoleIds = Object.keys(roles);
+    const schedulerPolicies = policies.filter((p) =>
+      p.Properties.Roles.some((r: { Ref: string }) => schedulerRoleIds.includes(r.Ref)),
+    );
+    const schedulerActions = schedulerPolicies.flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.flatMap((s: { Action: string | string[] }) =>
+        [s.Action].flat(),
+      ),
+    );
+    expect(new Set(schedulerActions)).toEqual(
+      new Set(["sqs:SendMessage", "lambda:InvokeFunction"]),
+    );
+  });
+
+  it("schedules the reconciler every minute and creates the job schedule group", () => {
+    template.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(1 minute)",
+    });
+    template.resourceCountIs("AWS::Scheduler::ScheduleGroup", 1);
+  });
+
+  it("alarms on DLQs, message age per lane, dispatcher errors and throttles, failed jobs; and has a dashboard", () => {
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
+    const metrics = alarms.map((a) => a.Properties.MetricName);
+    expect(metrics.filter((m) => m === "ApproximateNumberOfMessagesVisible")).toHaveLength(3);
+    expect(metrics.filter((m) => m === "ApproximateAgeOfOldestMessage")).toHaveLength(3);
+    expect(metrics).toEqual(expect.arrayContaining(["Errors", "Throttles", "JobsFailed"]));
+    const dashboard = Object.values(template.findResources("AWS::CloudWatch::Dashboard"))[0];
+    const body = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const title of [
+      "Jobs by outcome",
+      "Start delay",
+      "Duration",
+      "Queue depth per lane",
+      "DLQ depth per lane",
+    ]) {
+      expect(body).toContain(title);
+    }
+  });
+});
+
+describe("cdk-nag", () => {
+  it("passes AwsSolutions checks on the synthesized app (acknowledged findings carry reasons)", () => {
+    const { app } = buildApp(new App({ outdir: "node_modules/.cache/cdk-nag-out" }));
+    expect(() => app.synth()).not.toThrow();
+  }, 120_000);
+
+  it("fails the synth on an unacknowledged finding", () => {
+    const app = new App({ outdir: "node_modules/.cache/cdk-nag-bad" });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const stack = new Stack(app, "Bad");
+    new sqs.Queue(stack, "PlainQueue", { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    expect(() => app.synth()).toThrow();
+  });
+});

@@ -1,0 +1,128 @@
+import type { SQSEvent } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dispatcherHandler, reconcilerHandler } from "../../lambdas/handlers.ts";
+import type { App, Plugin, WorkerHandle } from "../../lib/index.ts";
+import { startLocalApp, waitForStatus } from "../support/local-app.ts";
+
+// The local stack provides the servers; the Lambda handlers reach them as they would reach AWS:
+// resource names from the construct's environment variables, endpoints from the SDK's own.
+let local: App;
+let localHandle: WorkerHandle | undefined;
+const runs: string[] = [];
+const plugins: Plugin[] = [
+  {
+    name: "lambda-test",
+    functionsByType: {
+      startup: [
+        async ({ backgroundJobs }) => {
+          await backgroundJobs.addWorker({
+            type: "lambda/work",
+            async worker(job) {
+              runs.push(job._id);
+              if (job.data.fail) throw new Error("worker threw");
+              await job.done("done in lambda");
+            },
+          });
+        },
+      ],
+    },
+  },
+];
+
+beforeAll(async () => {
+  // The local app keeps the type paused: it leaves every message of it to the Lambda handler.
+  local = await startLocalApp({}, [
+    {
+      name: "paused",
+      functionsByType: {
+        startup: [
+          async ({ backgroundJobs }) => {
+            localHandle = await backgroundJobs.addWorker({
+              type: "lambda/work",
+              async worker() {},
+            });
+            localHandle.pause();
+          },
+        ],
+      },
+    },
+  ]);
+  Object.assign(process.env, {
+    AWS_REGION: local.local.region,
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_ENDPOINT_URL_DYNAMODB: local.local.endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SQS: local.local.endpoints.sqs,
+    AWS_ENDPOINT_URL_SCHEDULER: local.local.endpoints.scheduler,
+    JOBS_TABLE_NAME: local.local.tableName,
+    JOBS_QUEUE_URL_CRITICAL: local.local.queueUrls.critical,
+    JOBS_QUEUE_URL_NORMAL: local.local.queueUrls.normal,
+    JOBS_QUEUE_URL_LOW: local.local.queueUrls.low,
+  });
+});
+afterAll(async () => {
+  await local?.stop();
+});
+
+function sqsEvent(bodies: string[]): SQSEvent {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `message-${i}`,
+      receiptHandle: `handle-${i}`,
+      body,
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: String(Date.now()),
+        SenderId: "AIDAEXAMPLE",
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:local-normal",
+      awsRegion: "us-east-1",
+    })),
+  };
+}
+
+describe("the Lambda dispatcher handler", () => {
+  it("runs the batch's jobs and answers with a partial batch response, the same as the local poller's dispatcher", async () => {
+    const { backgroundJobs } = local.context;
+    const ok = await backgroundJobs.scheduleJob({ type: "lambda/work", data: {} });
+    const failing = await backgroundJobs.scheduleJob({ type: "lambda/work", data: { fail: true } });
+    const event = sqsEvent([
+      JSON.stringify({ id: ok._id, type: "lambda/work" }),
+      "{not json",
+      JSON.stringify({ id: failing._id, type: "lambda/work" }),
+      JSON.stringify({ id: "noSuchJob00000000", type: "lambda/work" }),
+    ]);
+    const handler = dispatcherHandler(plugins);
+    const response = await handler(event);
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: "message-1" }, { itemIdentifier: "message-3" }],
+    });
+    expect((await waitForStatus(local, ok._id, "completed")).result).toEqual({
+      value: "done in lambda",
+    });
+    expect((await waitForStatus(local, failing._id, "failed")).failures[0]?.value).toBe(
+      "worker threw",
+    );
+    expect(runs.sort()).toEqual([ok._id, failing._id].sort());
+
+    // The same batch again (SQS redelivers): nothing runs twice, and the local app's own
+    // dispatcher (what the poller calls), with its worker active, answers exactly the same.
+    expect(await handler(event)).toEqual(response);
+    await localHandle?.resume();
+    expect(await local.handleSqsEvent(event)).toEqual(response);
+    expect(runs).toHaveLength(2);
+  });
+
+  it("the reconciler handler runs a pass against the same table", async () => {
+    const report = await reconcilerHandler(plugins)();
+    expect(report).toEqual({
+      requeued: expect.any(Number),
+      expired: expect.any(Number),
+      cancelSweeps: expect.any(Number),
+    });
+  });
+});
