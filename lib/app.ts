@@ -7,6 +7,7 @@ import {
 } from "./aws/clients.ts";
 import { DynamoJobStore } from "./aws/job-table.ts";
 import { SqsLanes } from "./aws/lanes.ts";
+import { type RedriveReport, redriveDeadLetterQueues } from "./aws/redrive.ts";
 import { EventBridgeSchedules } from "./aws/schedules.ts";
 import { JobValidationError } from "./errors.ts";
 import { createDispatcher } from "./jobs/dispatcher.ts";
@@ -57,6 +58,10 @@ export interface LocalBackendOptions {
   simulateIndexLagMs?: number;
   /** Counts every AWS request by operation (the bench uses it). */
   requestCounter?: RequestCounter;
+  /** First delay before a failed message comes back (doubling per receive). Default 10 s. */
+  redeliveryDelaySeconds?: number;
+  /** The lanes' visibility timeout locally (default: as on AWS, 6 x the function timeout). */
+  visibilityTimeoutSeconds?: number;
   /** Test hook: fail chosen AWS calls (`"SQS.SendMessage"`...) by returning an error. */
   injectFault?: FaultInjector;
 }
@@ -65,6 +70,8 @@ export interface AwsBackendOptions {
   region?: string;
   tableName: string;
   queueUrls: Record<LaneName, string>;
+  /** The lanes' dead-letter queues (for `redriveDeadLetters`). */
+  deadLetterQueueUrls?: Record<LaneName, string>;
   /** EventBridge Scheduler group and the role it sends to the lanes with (repeating jobs, long waits). */
   scheduleGroup?: string;
   schedulerRoleArn?: string;
@@ -107,6 +114,7 @@ export class App {
   private reconcileTimer?: NodeJS.Timeout;
   private reconciling?: Promise<unknown>;
   private dispatchAbort?: AbortController;
+  private deadLetterQueueUrls?: Record<LaneName, string>;
   private ready!: Promise<JobSystem>;
   private markReady!: (system: JobSystem) => void;
   private state: "new" | "starting" | "started" | "stopped" = "new";
@@ -168,11 +176,15 @@ export class App {
         ...(local.dataDir ? { dataDir: local.dataDir } : {}),
         ...(local.requestCounter ? { requestCounter: local.requestCounter } : {}),
         ...(local.injectFault ? { injectFault: local.injectFault } : {}),
+        ...(local.visibilityTimeoutSeconds !== undefined
+          ? { visibilityTimeoutSeconds: local.visibilityTimeoutSeconds }
+          : {}),
       });
       this.clients = this.stack.clients;
       tableName = this.stack.tableName;
       queueUrls = this.stack.queueUrls;
       scheduling = { groupName: this.stack.scheduleGroup, roleArn: this.stack.schedulerRoleArn };
+      this.deadLetterQueueUrls = this.stack.deadLetterQueueUrls;
     } else {
       const aws = this.options.backgroundJobs?.aws ?? awsOptionsFromEnvironment();
       this.clients = createClients({
@@ -183,6 +195,7 @@ export class App {
       });
       tableName = aws.tableName;
       queueUrls = aws.queueUrls;
+      if (aws.deadLetterQueueUrls) this.deadLetterQueueUrls = aws.deadLetterQueueUrls;
       if (aws.scheduleGroup && aws.schedulerRoleArn) {
         scheduling = { groupName: aws.scheduleGroup, roleArn: aws.schedulerRoleArn };
       }
@@ -203,6 +216,9 @@ export class App {
         : {}),
       logger,
       metrics,
+      ...(local?.redeliveryDelaySeconds !== undefined
+        ? { redeliveryDelaySeconds: local.redeliveryDelaySeconds }
+        : {}),
       cleanup: this.cleanup,
     });
     this.dispatchAbort = new AbortController();
@@ -287,6 +303,26 @@ export class App {
     });
   }
 
+  /**
+   * Empties the lanes' dead-letter queues: live jobs go back on their lanes, poison and
+   * finished jobs are dropped; the report says which.
+   */
+  async redriveDeadLetters(): Promise<RedriveReport> {
+    const system = await this.ready;
+    if (!this.clients || !this.deadLetterQueueUrls) {
+      throw new JobValidationError(
+        "deadLetterQueueUrls",
+        "are not known to this app (set JOBS_DLQ_URL_<LANE>)",
+      );
+    }
+    return redriveDeadLetterQueues({
+      sqs: this.clients.sqs,
+      deadLetterQueueUrls: this.deadLetterQueueUrls,
+      store: system.store,
+      lanes: system.lanes,
+    });
+  }
+
   private resetReady(): void {
     this.ready = new Promise((resolve) => {
       this.markReady = resolve;
@@ -299,6 +335,9 @@ export function awsOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
   const tableName = env.JOBS_TABLE_NAME;
   const queueUrls = Object.fromEntries(
     LANES.map((lane) => [lane, env[`JOBS_QUEUE_URL_${lane.toUpperCase()}`]]),
+  );
+  const deadLetters = LANES.map(
+    (lane) => [lane, env[`JOBS_DLQ_URL_${lane.toUpperCase()}`]] as const,
   );
   const missing = [
     ...(tableName ? [] : ["JOBS_TABLE_NAME"]),
@@ -315,6 +354,9 @@ export function awsOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
   return {
     tableName,
     queueUrls: queueUrls as Record<LaneName, string>,
+    ...(deadLetters.every(([, url]) => url)
+      ? { deadLetterQueueUrls: Object.fromEntries(deadLetters) as Record<LaneName, string> }
+      : {}),
     ...(env.JOBS_SCHEDULE_GROUP ? { scheduleGroup: env.JOBS_SCHEDULE_GROUP } : {}),
     ...(env.JOBS_SCHEDULER_ROLE_ARN ? { schedulerRoleArn: env.JOBS_SCHEDULER_ROLE_ARN } : {}),
   };

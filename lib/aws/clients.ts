@@ -11,7 +11,10 @@ export interface ClientConfig {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Counts every request by `Service.Operation` (the bench's per-job request figures). */
   requestCounter?: RequestCounter;
-  /** Fault injection for tests: an error returned here is thrown instead of sending `Service.Operation`. */
+  /**
+   * Fault injection for tests: an error returned here is thrown instead of sending
+   * `Service.Operation`, inside the SDK's retry loop (a throttle or a 5xx is retried).
+   */
   injectFault?: FaultInjector;
 }
 
@@ -61,40 +64,55 @@ export function createClients(config: ClientConfig): AwsClients {
     useQueueUrlAsEndpoint: false,
   });
   const scheduler = new SchedulerClient({ ...common, endpoint: config.endpoints?.scheduler });
-  const counter = config.requestCounter;
-  const inject = config.injectFault;
-  if (counter || inject) {
-    const observe = (operation: string) => {
-      counter?.record(operation);
-      const fault = inject?.(operation);
-      if (fault) throw fault;
-    };
-    dynamodb.middlewareStack.add(
-      (next, context) => (args) => {
-        observe(`DynamoDB.${operationName(context.commandName)}`);
-        return next(args);
-      },
-      { step: "initialize", name: "observeRequests" },
-    );
-    sqs.middlewareStack.add(
-      (next, context) => (args) => {
-        observe(`SQS.${operationName(context.commandName)}`);
-        return next(args);
-      },
-      { step: "initialize", name: "observeRequests" },
-    );
-    scheduler.middlewareStack.add(
-      (next, context) => (args) => {
-        observe(`Scheduler.${operationName(context.commandName)}`);
-        return next(args);
-      },
-      { step: "initialize", name: "observeRequests" },
-    );
+  for (const [service, client] of [
+    ["DynamoDB", dynamodb],
+    ["SQS", sqs],
+    ["Scheduler", scheduler],
+  ] as const) {
+    observeRequests(client.middlewareStack as unknown as MiddlewareStackLike, service, config);
   }
   const documents = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
   return { dynamodb, documents, sqs, scheduler };
+}
+
+/** The part of a client's middleware stack used here (the three clients' stacks differ only in types). */
+interface MiddlewareStackLike {
+  add(
+    middleware: (
+      next: (args: unknown) => Promise<unknown>,
+      context: { commandName?: string },
+    ) => (args: unknown) => Promise<unknown>,
+    options: { step: "initialize" | "finalizeRequest"; name: string; priority?: "low" },
+  ): void;
+}
+
+/**
+ * Counts each call once (before the SDK's retries), and injects faults inside the retry loop,
+ * so an injected throttle or 5xx is retried by the SDK exactly as a real one would be.
+ */
+function observeRequests(stack: MiddlewareStackLike, service: string, config: ClientConfig): void {
+  const { requestCounter: counter, injectFault: inject } = config;
+  if (counter) {
+    stack.add(
+      (next, context) => (args) => {
+        counter.record(`${service}.${operationName(context.commandName)}`);
+        return next(args);
+      },
+      { step: "initialize", name: "countRequests" },
+    );
+  }
+  if (inject) {
+    stack.add(
+      (next, context) => (args) => {
+        const fault = inject(`${service}.${operationName(context.commandName)}`);
+        if (fault) return Promise.reject(fault);
+        return next(args);
+      },
+      { step: "finalizeRequest", name: "injectFaults", priority: "low" },
+    );
+  }
 }
 
 function operationName(commandName: string | undefined): string {

@@ -1,4 +1,9 @@
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { JobMessage, LaneQueue } from "../jobs/ports.ts";
 import { type LaneName, lanes } from "../resources.ts";
 
@@ -41,6 +46,26 @@ export class SqsLanes implements LaneQueue {
       }
     }
   }
+
+  async delayRedelivery(queueArn: string, receiptHandle: string, seconds: number): Promise<void> {
+    const QueueUrl = queueUrlForArn(this.queueUrls, queueArn);
+    if (!QueueUrl) return;
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(seconds))),
+      }),
+    );
+  }
+}
+
+export function queueUrlForArn(
+  queueUrls: Record<LaneName, string>,
+  queueArn: string,
+): string | undefined {
+  const name = queueArn.split(":").pop();
+  return Object.values(queueUrls).find((url) => url.endsWith(`/${name}`));
 }
 
 /** SQS accepts whole seconds from 0 to 900. */

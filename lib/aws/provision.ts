@@ -66,6 +66,7 @@ export async function ensureJobTable(client: DynamoDBClient, tableName: string):
 export async function ensureLaneQueues(
   client: SQSClient,
   names: ResourceNames,
+  visibilityTimeoutSeconds: number = lanes.visibilityTimeoutSeconds,
 ): Promise<LaneQueues> {
   const result: LaneQueues = {
     queueUrls: {} as Record<LaneName, string>,
@@ -79,7 +80,7 @@ export async function ensureLaneQueues(
     });
     const dlqArn = await queueArn(client, dlqUrl);
     const url = await createQueue(client, name, {
-      VisibilityTimeout: String(lanes.visibilityTimeoutSeconds),
+      VisibilityTimeout: String(visibilityTimeoutSeconds),
       RedrivePolicy: JSON.stringify({
         deadLetterTargetArn: dlqArn,
         maxReceiveCount: lanes.maxReceiveCount,

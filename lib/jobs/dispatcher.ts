@@ -1,6 +1,7 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { parseJobMessage } from "../aws/lanes.ts";
 import { randomId } from "../ids.ts";
+import { lanes } from "../resources.ts";
 import type { Job } from "./job.ts";
 import type { JobMessage } from "./ports.ts";
 import { type JobSystem, jobFields } from "./system.ts";
@@ -29,17 +30,40 @@ export function createDispatcher(system: JobSystem, signal?: AbortSignal): SqsBa
         try {
           outcome = await dispatchRecord(system, record, signal);
         } catch (error) {
-          system.logger.error("dispatch error", {
+          system.logger.warn("dispatch failed; the message comes back", {
             messageId: record.messageId,
             error: (error as Error).message,
           });
           outcome = "retry";
         }
-        if (outcome === "retry") failures.push({ itemIdentifier: record.messageId });
+        if (outcome !== "retry") return;
+        failures.push({ itemIdentifier: record.messageId });
+        await backOff(system, record);
       }),
     );
     return { batchItemFailures: failures };
   };
+}
+
+/**
+ * A message that failed comes back after a growing delay (not at once, not after the whole
+ * visibility timeout), so poison reaches the DLQ in minutes. The last try logs one line.
+ */
+async function backOff(system: JobSystem, record: SQSRecord): Promise<void> {
+  const receives = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+  if (receives >= lanes.maxReceiveCount) {
+    system.logger.error("message goes to the dead-letter queue", {
+      messageId: record.messageId,
+      receives,
+      body: record.body.slice(0, 200),
+    });
+  }
+  const seconds = system.redeliveryDelaySeconds * 2 ** (receives - 1);
+  await system.lanes
+    .delayRedelivery(record.eventSourceARN, record.receiptHandle, seconds)
+    .catch(() => {
+      // The message still comes back after the visibility timeout.
+    });
 }
 
 // Everything up to the slot wait runs synchronously, so a poller sees the capacity taken
@@ -50,13 +74,8 @@ function dispatchRecord(
   signal?: AbortSignal,
 ): Promise<Outcome> {
   const message = parseJobMessage(record.body);
-  if (!message) {
-    system.logger.error("poison message: not a job message", {
-      messageId: record.messageId,
-      receiveCount: record.attributes?.ApproximateReceiveCount,
-    });
-    return Promise.resolve("retry");
-  }
+  // Not a job message (poison): it is retried and ends in the DLQ.
+  if (!message) return Promise.resolve("retry");
   const slots = system.workerFor(message.type);
   if (slots?.paused) return Promise.resolve("acknowledged");
   if (!slots) return claimAndRun(system, message, undefined, signal);
@@ -92,10 +111,8 @@ async function claimAndRun(
   });
   if ("current" in result) {
     const current = result.current;
-    if (!current) {
-      system.logger.error("poison message: no such job", { jobId: id, type: message.type });
-      return "retry";
-    }
+    // No such job (poison, or removed meanwhile): retried, then the DLQ.
+    if (!current) return "retry";
     if (current.repeat) return "acknowledged"; // a template runs only through its firings
     if ((current.status === "waiting" || current.status === "ready") && current.after > now) {
       // Not due yet: a wait longer than SQS's 900 s delay travels in hops.

@@ -90,6 +90,11 @@ export interface LaneQueue {
   enqueue(lane: LaneName, message: JobMessage, delaySeconds: number): Promise<void>;
   /** Sends many messages to a lane (batches of 10). */
   enqueueMany(lane: LaneName, messages: JobMessage[], delaySeconds: number): Promise<void>;
+  /**
+   * Holds a received message back for `seconds` before SQS redelivers it (a failed message
+   * backs off instead of returning at once or after the full visibility timeout).
+   */
+  delayRedelivery(queueArn: string, receiptHandle: string, seconds: number): Promise<void>;
 }
 
 /**

@@ -46,6 +46,8 @@ export interface JobSystemOptions {
   schedules?: ScheduleArmer;
   logger: JobLogger;
   metrics?: JobMetrics;
+  /** First delay before a failed message is redelivered, doubling per receive. Default 10 s. */
+  redeliveryDelaySeconds?: number;
   /** purgeAfterDays by job type, from the plugins' `backgroundJobs.cleanup`. */
   cleanup: ReadonlyMap<string, number>;
   now?: () => number;
@@ -83,6 +85,7 @@ export class JobSystem implements BackgroundJobs {
   readonly schedules?: ScheduleArmer;
   readonly logger: JobLogger;
   readonly metrics: JobMetrics;
+  readonly redeliveryDelaySeconds: number;
   private readonly cleanup: ReadonlyMap<string, number>;
   readonly now: () => number;
   /** Runs in progress in this process, settled by `done`/`fail` from any `Job` of the run. */
@@ -94,6 +97,7 @@ export class JobSystem implements BackgroundJobs {
     if (options.schedules) this.schedules = options.schedules;
     this.logger = options.logger;
     this.metrics = options.metrics ?? noMetrics;
+    this.redeliveryDelaySeconds = options.redeliveryDelaySeconds ?? 10;
     this.cleanup = options.cleanup;
     this.now = options.now ?? Date.now;
   }

@@ -46,6 +46,7 @@ export async function startLocalStack(options: {
   dataDir?: string;
   requestCounter?: RequestCounter;
   injectFault?: FaultInjector;
+  visibilityTimeoutSeconds?: number;
   logger: JobLogger;
 }): Promise<LocalStack> {
   const [dynamo, sqsServer] = await Promise.all([
@@ -82,7 +83,7 @@ export async function startLocalStack(options: {
       ...(options.injectFault ? { injectFault: options.injectFault } : {}),
     });
     await ensureJobTable(clients.dynamodb, names.tableName);
-    const queues = await ensureLaneQueues(clients.sqs, names);
+    const queues = await ensureLaneQueues(clients.sqs, names, options.visibilityTimeoutSeconds);
     await clients.scheduler
       .send(new CreateScheduleGroupCommand({ Name: LOCAL_SCHEDULE_GROUP }))
       .catch((error: Error) => {
