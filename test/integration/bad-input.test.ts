@@ -141,3 +141,15 @@ describe("bad input is refused with an error naming the field, and nothing is st
     });
   });
 });
+
+describe("job types that would not fit an EventBridge schedule name", () => {
+  it("are kept as they are: schedules are named by job id, never by type", async () => {
+    const type = `reports/${"wöchentlich & monatlich ".repeat(9)}`.slice(0, 256);
+    const { backgroundJobs } = app.context;
+    const job = await backgroundJobs.scheduleJob({ type, data: {}, schedule: "every 24 hours" });
+    expect(job.type).toBe(type);
+    expect((await backgroundJobs.getJob(job._id))?.type).toBe(type);
+    await backgroundJobs.cancelJobs({ type });
+    expect((await backgroundJobs.getJob(job._id))?._doc.status).toBe("cancelled");
+  });
+});
