@@ -310,29 +310,10 @@ export class JobSystem implements BackgroundJobs {
       return null;
     }
     const occurrence: JobRecord = {
-      ...template,
-      _id: occurrenceId,
-      status: "ready",
-      retries: template.repeatRetries,
-      retried: 0,
-      after: now,
-      created: now,
-      updated: now,
-      failures: [],
-      runId: null,
+      ...freshRun(template, occurrenceId, now),
       repeated: template.repeated + 1,
-      log: [],
       templateId: template._id,
     };
-    for (const key of [
-      "repeat",
-      "lastFiredAt",
-      "lastOccurrenceId",
-      "result",
-      "expiresAt",
-    ] as const) {
-      delete occurrence[key];
-    }
     try {
       await this.store.insertJob(occurrence);
     } catch (error) {
@@ -590,22 +571,7 @@ export class JobSystem implements BackgroundJobs {
     const current = await this.store.getJob(job._id);
     if (current?.status !== "completed") return false;
     const now = this.now();
-    const record: JobRecord = {
-      ...current,
-      _id: randomId(),
-      status: "ready",
-      retries: current.repeatRetries,
-      retried: 0,
-      after: now,
-      created: now,
-      updated: now,
-      progress: { completed: 0, total: 1, percent: 0 },
-      failures: [],
-      runId: null,
-      log: [],
-    };
-    for (const key of ["result", "expiresAt", "leaseUntil", "workTimeout"] as const)
-      delete record[key];
+    const record = freshRun(current, randomId(), now);
     await this.store.insertJob(record);
     this.logger.info("scheduled", { jobId: record._id, type: record.type, rerunOf: current._id });
     await this.enqueueSafely(record);
@@ -726,6 +692,37 @@ export class JobSystem implements BackgroundJobs {
   workerFor(type: string): WorkerSlots | undefined {
     return this.workers.get(type);
   }
+}
+
+/** A copy of a job to run now as a new job: its own id, a full retry budget, no history. */
+function freshRun(source: JobRecord, id: string, now: number): JobRecord {
+  const copy: JobRecord = {
+    ...source,
+    _id: id,
+    status: "ready",
+    retries: source.repeatRetries,
+    retried: 0,
+    after: now,
+    created: now,
+    updated: now,
+    progress: { completed: 0, total: 1, percent: 0 },
+    failures: [],
+    runId: null,
+    log: [],
+  };
+  for (const key of [
+    "result",
+    "expiresAt",
+    "leaseUntil",
+    "workTimeout",
+    "repeat",
+    "lastFiredAt",
+    "lastOccurrenceId",
+    "templateId",
+  ] as const) {
+    delete copy[key];
+  }
+  return copy;
 }
 
 function messageFor(record: JobRecord): JobMessage {

@@ -1,8 +1,8 @@
-import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dispatcherHandler, reconcilerHandler } from "../../lambdas/handlers.ts";
 import type { App, Plugin, WorkerHandle } from "../../lib/index.ts";
 import { startLocalApp, waitForStatus } from "../support/local-app.ts";
+import { sqsEvent } from "../support/sqs-event.ts";
 
 // The local stack provides the servers; the Lambda handlers reach them as they would reach AWS:
 // resource names from the construct's environment variables, endpoints from the SDK's own.
@@ -63,27 +63,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await local?.stop();
 });
-
-function sqsEvent(bodies: string[]): SQSEvent {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `message-${i}`,
-      receiptHandle: `handle-${i}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: String(Date.now()),
-        SenderId: "AIDAEXAMPLE",
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:local-normal",
-      awsRegion: "us-east-1",
-    })),
-  };
-}
 
 describe("the Lambda dispatcher handler", () => {
   it("runs the batch's jobs and answers with a partial batch response, the same as the local poller's dispatcher", async () => {

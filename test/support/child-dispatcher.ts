@@ -5,6 +5,7 @@
  * process with SIGKILL mid-job.
  */
 import { createApp } from "../../lib/index.ts";
+import { sqsEvent } from "./sqs-event.ts";
 
 const [jobId, type] = process.argv.slice(2) as [string, string];
 const app = createApp({ logger: { info() {}, warn() {}, error() {} } });
@@ -26,23 +27,4 @@ app.registerPlugin({
   },
 });
 await app.start();
-await app.handleSqsEvent({
-  Records: [
-    {
-      messageId: "m1",
-      receiptHandle: "r1",
-      body: JSON.stringify({ id: jobId, type }),
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: String(Date.now()),
-        SenderId: "child",
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:local-normal",
-      awsRegion: "us-east-1",
-    },
-  ],
-});
+await app.handleSqsEvent(sqsEvent([JSON.stringify({ id: jobId, type })]));

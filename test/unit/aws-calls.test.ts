@@ -14,6 +14,7 @@ import { SqsLanes } from "../../lib/aws/lanes.ts";
 import { JobSystem } from "../../lib/jobs/system.ts";
 import type { JobRecord } from "../../lib/jobs/types.ts";
 import type { JobLogger } from "../../lib/log.ts";
+import { sqsEvent } from "../support/sqs-event.ts";
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
 const sqsClient = new SQSClient({ region: "us-east-1" });
@@ -227,27 +228,6 @@ describe("claim and settle are single conditional updates", () => {
 });
 
 describe("the dispatcher's answers to SQS", () => {
-  function event(bodies: string[]) {
-    return {
-      Records: bodies.map((body, i) => ({
-        messageId: `m${i}`,
-        receiptHandle: `r${i}`,
-        body,
-        attributes: {
-          ApproximateReceiveCount: "1",
-          SentTimestamp: "0",
-          SenderId: "x",
-          ApproximateFirstReceiveTimestamp: "0",
-        },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:normal",
-        awsRegion: "us-east-1",
-      })),
-    };
-  }
-
   it("reports a poison message as a batch item failure and acknowledges the rest", async () => {
     const now = 1_000_000;
     const jobs = system(now);
@@ -264,9 +244,12 @@ describe("the dispatcher's answers to SQS", () => {
     sqs.on(SendMessageCommand).resolves({});
     const { createDispatcher } = await import("../../lib/jobs/dispatcher.ts");
     const response = await createDispatcher(jobs)(
-      event(["not json", JSON.stringify({ id: "job1", type: "saveImage/local" })]),
+      sqsEvent(
+        ["not json", JSON.stringify({ id: "job1", type: "saveImage/local" })],
+        "arn:aws:sqs:us-east-1:000000000000:normal",
+      ),
     );
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "m0" }] });
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "message-0" }] });
     expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({
       QueueUrl: queueUrls.normal,
       DelaySeconds: 900,
