@@ -522,7 +522,8 @@ export class JobSystem implements BackgroundJobs {
         record = await this.store.transition(job._id, PAUSABLE, { status: "paused", updated: now });
         break;
       case "resume": {
-        const after = Math.max(current.after, now);
+        // A template keeps its next fire time: it is on later's grid, and its firings go on.
+        const after = current.repeat ? current.after : Math.max(current.after, now);
         const status = after > now || current.repeat ? "waiting" : "ready";
         record = await this.store.transition(job._id, ["paused"], { status, after, updated: now });
         break;
