@@ -18,7 +18,8 @@ export interface ClientConfig {
   injectFault?: FaultInjector;
 }
 
-export type FaultInjector = (operation: string) => Error | undefined;
+/** Given `Service.Operation` and the command's input (the same object on each retry). */
+export type FaultInjector = (operation: string, input: object) => Error | undefined;
 
 export interface AwsClients {
   dynamodb: DynamoDBClient;
@@ -106,7 +107,10 @@ function observeRequests(stack: MiddlewareStackLike, service: string, config: Cl
   if (inject) {
     stack.add(
       (next, context) => (args) => {
-        const fault = inject(`${service}.${operationName(context.commandName)}`);
+        const fault = inject(
+          `${service}.${operationName(context.commandName)}`,
+          (args as { input: object }).input,
+        );
         if (fault) return Promise.reject(fault);
         return next(args);
       },

@@ -111,10 +111,18 @@ describe("at-least-once delivery, exactly-once effects", () => {
   }, async () => {
     let calls = 0;
     let injected = 0;
+    // Every third request fails once; its retry goes through (the SDK tries 3 times in all).
+    const failedOnce = new WeakSet<object>();
+    let retriesSeen = 0;
     const faulty = await startLocalApp({
-      injectFault: (operation) => {
+      injectFault: (operation, input) => {
         calls += 1;
+        if (failedOnce.has(input)) {
+          retriesSeen += 1; // the SDK sent the same request again
+          return undefined;
+        }
         if (calls % 3 !== 0) return undefined;
+        failedOnce.add(input);
         injected += 1;
         return operation.startsWith("DynamoDB")
           ? Object.assign(new Error("Rate of requests exceeds the allowed throughput."), {
@@ -147,6 +155,9 @@ describe("at-least-once delivery, exactly-once effects", () => {
       for (const id of ids) await waitForStatus(faulty, id, "completed", 60_000);
       expect([...runs.values()].every((count) => count === 1)).toBe(true);
       expect(injected).toBeGreaterThan(20);
+      // Every injected failure was retried by the SDK (a request whose input was failed once
+      // and later sent again; the last retries may still be on their way at the end).
+      expect(retriesSeen).toBeGreaterThanOrEqual(injected - 3);
     } finally {
       await faulty.stop();
     }
