@@ -70,8 +70,8 @@ describe("repeating jobs", () => {
     expect(first.id).not.toBe(second.id);
     expect(first.id.startsWith(template._id)).toBe(true);
     for (const run of [first, second]) {
-      // Started within a second and a half after a :00/:15/:30/:45 instant.
-      expect(run.at % 15_000).toBeLessThan(1500);
+      // Started shortly after a :00/:15/:30/:45 instant (not a performance bound: a wrong grid is off by seconds).
+      expect(run.at % 15_000).toBeLessThan(3000);
       const doc = await waitForStatus(app, run.id, "completed");
       expect(doc.data).toEqual({ shopId: "s1" });
       expect(doc.retries + doc.retried).toBe(3); // a fresh retry budget per occurrence
@@ -100,7 +100,7 @@ describe("repeating jobs", () => {
     expect(FlexibleTimeWindow).toEqual({ Mode: "OFF" });
     expect(Target?.Arn).toBe("arn:aws:scheduler:::aws-sdk:sqs:sendMessage");
     await waitUntil(() => runs.length >= 1, 70_000, "the first occurrence");
-    expect((runs[0] as { at: number }).at % 60_000).toBeLessThan(1500);
+    expect((runs[0] as { at: number }).at % 60_000).toBeLessThan(3000);
     await app.context.backgroundJobs.cancelJobs({ type: "repeat/minute" });
     expect(await scheduleNames(scheduler)).not.toContain(`job-${template._id}`);
   });
