@@ -351,6 +351,8 @@ function applyIndexKeys(update: Update, id: string, changes: JobChanges): void {
     update.set("dueShard", dueShard(id));
     if (changes.after !== undefined && changes.dueAt === undefined)
       update.set("dueAt", changes.after);
+    // A fresh due time starts the reconciler's re-send backoff again.
+    if (changes.nudges === undefined) update.remove("nudges");
     update.remove("leaseUntil", "workTimeout");
   }
 }

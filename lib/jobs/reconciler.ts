@@ -46,13 +46,16 @@ export async function reconcile(
       if ((record.leaseUntil ?? 0) < now && (await system.expireRun(record))) report.expired += 1;
     } else if (
       (record.status === "waiting" || record.status === "ready") &&
-      record.after <= now - staleAfter
+      (record.dueAt ?? record.after) <= now - staleAfter
     ) {
-      // Mark it so the next pass leaves it alone for a while, then send.
+      // Sent again, then left alone for 1, 2, 4... x staleAfter: a long backlog (whose
+      // messages are only waiting their turn) is not flooded with copies.
+      const nudges = record.nudges ?? 0;
       const marked = await system.store.transition(record._id, [record.status], {
         status: record.status,
         after: record.after,
-        dueAt: now,
+        dueAt: now + staleAfter * (2 ** nudges - 1),
+        nudges: nudges + 1,
       });
       if (marked) {
         if (marked.repeat) await system.fireMissed(marked);

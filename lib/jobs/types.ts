@@ -90,6 +90,8 @@ export interface JobRecord {
   openType?: string;
   dueShard?: string;
   dueAt?: number;
+  /** How often the reconciler re-sent this job's message since it was last due. */
+  nudges?: number;
   /** TTL, epoch seconds. */
   expiresAt?: number;
   /** A repeating job's template: its later.js text and how it is armed. */

@@ -78,3 +78,29 @@ describe("the reconciler", () => {
     }
   });
 });
+
+describe("the reconciler's re-sends", () => {
+  it("back off (1, 2, 4... x staleAfter) instead of copying a waiting job's message on every pass", async () => {
+    const app = await startLocalApp({ reconcileIntervalMs: 3_600_000 });
+    try {
+      const handle = await app.context.backgroundJobs.addWorker({
+        type: "recon/backlog",
+        async worker() {},
+      });
+      handle.pause(); // its jobs wait, as in a backlog
+      await app.context.backgroundJobs.scheduleJob({ type: "recon/backlog", data: {} });
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const passes: number[] = [];
+      for (let i = 0; i < 4; i += 1)
+        passes.push((await app.reconcile({ staleAfterMs: 1000 })).requeued);
+      // The first pass re-sends it; the next ones, within a second, leave it alone.
+      expect(passes).toEqual([1, 0, 0, 0]);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await app.reconcile({ staleAfterMs: 1000 })).requeued).toBe(1); // 1 x staleAfter later
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await app.reconcile({ staleAfterMs: 1000 })).requeued).toBe(0); // now 2 x staleAfter
+    } finally {
+      await app.stop();
+    }
+  });
+});
