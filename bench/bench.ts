@@ -25,19 +25,22 @@ function print(record: Record<string, unknown>): void {
 /**
  * A cost model from the counted requests, us-east-1 list prices: $0.625 per million write
  * units, $0.125 per million read units, $0.40 per million SQS requests, $0.20 per million
- * Lambda requests, arm64 at $0.0000133334 per GB-s. Items under 1 KB (1 WRU a write); each
- * write to a job also writes the sparse indexes twice (an entry added, moved or removed:
- * DynamoDB bills a moved index key as a delete and a put). On AWS the event source mapping
+ * Lambda requests, arm64 at $0.0000133334 per GB-s. Items under 1 KB (1 WRU a write). Index
+ * writes: a new job adds an entry to both sparse indexes (2), a job that ends removes both
+ * (2), a retry moves its `due` key (a delete and a put: 2); a claim moves no key (0). On AWS
+ * the event source mapping
  * receives and deletes in batches of 10 (0.2 requests a message) instead of the local
  * poller's calls; a 512 MB dispatcher runs about 100 ms a batch.
  */
 function costPerMillion(requests: Record<string, number>): number {
   const count = (operation: string) => requests[operation] ?? 0;
-  const itemWrites =
-    count("DynamoDB.PutItem") + count("DynamoDB.UpdateItem") + count("DynamoDB.DeleteItem");
-  const writeUnits = itemWrites * 3;
-  const readUnits = count("DynamoDB.GetItem") + count("DynamoDB.Query");
+  const puts = count("DynamoDB.PutItem");
+  const updates = count("DynamoDB.UpdateItem");
   const messages = count("SQS.SendMessage");
+  // Every message but the first is a retry; every lifecycle ends once.
+  const indexWrites = puts * 2 + puts * 2 + (messages - puts) * 2;
+  const writeUnits = puts + updates + count("DynamoDB.DeleteItem") + indexWrites;
+  const readUnits = count("DynamoDB.GetItem") + count("DynamoDB.Query");
   const sqsRequests = messages * 1.2;
   const lambda = messages * (0.1 * 0.2 + 0.1 * 0.1 * 0.5 * 13.3334);
   const usd = writeUnits * 0.625 + readUnits * 0.125 + sqsRequests * 0.4 + lambda;

@@ -24,8 +24,9 @@ export const jobTable = {
     openByType: { name: "openByType", partitionKey: "openType", sortKey: "created" },
     /**
      * Sparse, keys only: every job the reconciler may have to act on, by the instant it is due
-     * (a waiting job's `after`, a running job's lease end). Spread over `dueShards` partitions
-     * so one busy queue does not make one hot index partition.
+     * (a waiting job's `after`; a running job keeps the `after` it was claimed at, and the
+     * reconciler reads its lease). Spread over `dueShards` partitions so one busy queue does
+     * not make one hot index partition.
      */
     due: { name: "due", partitionKey: "dueShard", sortKey: "dueAt" },
   },

@@ -68,7 +68,8 @@ export class DynamoJobStore implements JobStore {
       .set("status", "running")
       .set("runId", claim.runId)
       .set("leaseUntil", leaseUntil)
-      .set("dueAt", leaseUntil)
+      // `dueAt` stays as it was (due already): moving an index key is billed as two writes,
+      // and the reconciler finds a running job by it and then reads its lease.
       .set("workTimeout", claim.workTimeout)
       .set("updated", claim.now)
       .add("retries", -1)
@@ -139,7 +140,7 @@ export class DynamoJobStore implements JobStore {
     leaseUntil: number,
     changes: Partial<JobRecord>,
   ): Promise<boolean> {
-    const update = new Update().set("leaseUntil", leaseUntil).set("dueAt", leaseUntil);
+    const update = new Update().set("leaseUntil", leaseUntil);
     for (const [key, value] of Object.entries(changes)) update.set(key, value);
     try {
       await this.client.send(

@@ -44,7 +44,7 @@ export interface JobStore {
   removeJob(id: string, from: readonly JobStatus[]): Promise<boolean>;
   /** Ids of a type's unfinished jobs (from the sparse, eventually consistent index). */
   openJobsOfType(type: string): Promise<Array<{ _id: string; created: number }>>;
-  /** Ids of jobs due at or before `before` (waiting jobs by `after`, running ones by lease end). */
+  /** Ids of jobs due at or before `before` (by `after`; running jobs included, whatever their lease). */
   dueJobs(before: number): Promise<string[]>;
   /** Appends a cancel request to its type's tombstone record, read at claim time. */
   recordCancel(type: string, request: CancelRecord): Promise<void>;
