@@ -151,6 +151,18 @@ export class App {
     if (this.state === "starting" || this.state === "started")
       throw new Error("app already started");
     this.state = "starting";
+    try {
+      await this.startBackend();
+    } catch (error) {
+      // A server or a plugin's startup failed: leave nothing running behind.
+      await this.teardown();
+      this.state = "new";
+      throw error;
+    }
+    this.state = "started";
+  }
+
+  private async startBackend(): Promise<void> {
     const { local } = this.options.backgroundJobs ?? {};
     const inLambda = process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined && !local;
     const logger =
@@ -256,7 +268,6 @@ export class App {
           });
       }, interval);
     }
-    this.state = "started";
   }
 
   /** Runs the plugins' shutdown functions, then stops every server and timer this app started. */
@@ -266,6 +277,11 @@ export class App {
     for (const plugin of this.plugins) {
       for (const shutdown of plugin.functionsByType?.shutdown ?? []) await shutdown(this.context);
     }
+    await this.teardown();
+  }
+
+  /** Ends the poller, the timers, the waits on runs, the clients and the local servers. */
+  private async teardown(): Promise<void> {
     clearInterval(this.reconcileTimer);
     await this.poller?.stop();
     this.dispatchAbort?.abort();
