@@ -350,29 +350,21 @@ export class BackgroundJobs extends Construct {
         width: 12,
       }),
     );
+    const depth = (title: string, queues: Record<LaneName, sqs.Queue>) =>
+      new cloudwatch.GraphWidget({
+        title,
+        left: LANES.map((lane) =>
+          queues[lane].metricApproximateNumberOfMessagesVisible({
+            period,
+            statistic: "Maximum",
+            label: lane,
+          }),
+        ),
+        width: 12,
+      });
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: "Queue depth per lane",
-        left: LANES.map((lane) =>
-          this.queues[lane].metricApproximateNumberOfMessagesVisible({
-            period,
-            statistic: "Maximum",
-            label: lane,
-          }),
-        ),
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: "DLQ depth per lane",
-        left: LANES.map((lane) =>
-          this.deadLetterQueues[lane].metricApproximateNumberOfMessagesVisible({
-            period,
-            statistic: "Maximum",
-            label: lane,
-          }),
-        ),
-        width: 12,
-      }),
+      depth("Queue depth per lane", this.queues),
+      depth("DLQ depth per lane", this.deadLetterQueues),
     );
     return dashboard;
   }

@@ -267,7 +267,7 @@ export class JobSystem implements BackgroundJobs {
       await this.removeSchedules(template);
       return null;
     }
-    const now = this.now();
+    let now = this.now();
     const firedAt = Date.parse(message.firedAt ?? "");
     if (Number.isNaN(firedAt)) {
       this.logger.error("firing without a valid time", {
@@ -282,7 +282,10 @@ export class JobSystem implements BackgroundJobs {
       return null;
     }
     // SQS delays are whole seconds and chains round them down: wait out the last fraction.
-    if (firedAt > now) await new Promise((resolve) => setTimeout(resolve, firedAt - now));
+    if (firedAt > now) {
+      await new Promise((resolve) => setTimeout(resolve, firedAt - now));
+      now = this.now();
+    }
     const next = firstFireAfter(laterSchedule(template.repeat.schedule), new Date(firedAt));
     // The chain goes on whatever becomes of this occurrence.
     if (template.repeat.form === "chain" && next) await this.armNext(template, next);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dispatcherHandler, reconcilerHandler } from "../../lambdas/handlers.ts";
+import { createClients } from "../../lib/aws/clients.ts";
+import { DynamoJobStore } from "../../lib/aws/job-table.ts";
 import type { App, Plugin, WorkerHandle } from "../../lib/index.ts";
 import { startLocalApp, waitForStatus } from "../support/local-app.ts";
 import { sqsEvent } from "../support/sqs-event.ts";
@@ -31,7 +33,8 @@ const plugins: Plugin[] = [
 
 beforeAll(async () => {
   // The local app keeps the type paused: it leaves every message of it to the Lambda handler.
-  local = await startLocalApp({}, [
+  // Its own reconciler stays out of the way: the Lambda reconciler is the one under test.
+  local = await startLocalApp({ reconcileIntervalMs: 3_600_000 }, [
     {
       name: "paused",
       functionsByType: {
@@ -96,12 +99,29 @@ describe("the Lambda dispatcher handler", () => {
     expect(runs).toHaveLength(2);
   });
 
-  it("the reconciler handler runs a pass against the same table", async () => {
-    const report = await reconcilerHandler(plugins)();
-    expect(report).toEqual({
-      requeued: expect.any(Number),
-      expired: expect.any(Number),
-      cancelSweeps: expect.any(Number),
+  it("the reconciler handler re-sends, from the same table, a job whose message was lost", async () => {
+    localHandle?.pause(); // the local app drops this type's message: the job is left without one
+    const job = await local.context.backgroundJobs.scheduleJob({ type: "lambda/work", data: {} });
+    // Make it due two minutes ago, past the reconciler's one-minute staleness.
+    const clients = createClients({
+      region: local.local.region,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      endpoints: local.local.endpoints,
     });
+    try {
+      const store = new DynamoJobStore(clients.documents, { tableName: local.local.tableName });
+      expect(
+        await store.transition(job._id, ["ready"], {
+          status: "ready",
+          after: Date.now() - 120_000,
+        }),
+      ).not.toBeNull();
+    } finally {
+      clients.dynamodb.destroy();
+      clients.sqs.destroy();
+      clients.scheduler.destroy();
+    }
+    const report = await reconcilerHandler(plugins)();
+    expect(report).toEqual({ requeued: 1, expired: 0, cancelSweeps: 0 });
   });
 });
