@@ -9,15 +9,16 @@ import { DynamoJobStore } from "./aws/job-table.ts";
 import { SqsLanes } from "./aws/lanes.ts";
 import { type RedriveReport, redriveDeadLetterQueues } from "./aws/redrive.ts";
 import { EventBridgeSchedules } from "./aws/schedules.ts";
+import { type SqsBatchHandler, sqsBatchHandler } from "./aws/sqs-batch.ts";
 import { JobValidationError } from "./errors.ts";
-import { createDispatcher } from "./jobs/dispatcher.ts";
+import { type BackgroundJobs, createJobSystem, type JobSystem } from "./jobs/api.ts";
+import { dispatch } from "./jobs/deliver.ts";
 import {
   type ReconcileOptions,
   type ReconcileReport,
   reconcile,
   requeueAll,
-} from "./jobs/reconciler.ts";
-import { type BackgroundJobs, JobSystem } from "./jobs/system.ts";
+} from "./jobs/reconcile.ts";
 import { type CleanupRule, validateCleanup } from "./jobs/validate.ts";
 import { LocalPoller } from "./local/poller.ts";
 import { type LocalStack, type LocalStackInfo, startLocalStack } from "./local/stack.ts";
@@ -54,6 +55,8 @@ export interface LocalBackendOptions {
   reconcileIntervalMs?: number;
   /** Reconciler settings (how long before a due job counts as lost, index settle time). */
   reconcile?: ReconcileOptions;
+  /** How often a running job's record is read to notice a cancel elsewhere. Default 5 s. */
+  runCheckIntervalMs?: number;
   /** Test hook: make the type index lag this many ms, as a GSI on AWS may. */
   simulateIndexLagMs?: number;
   /** Counts every AWS request by operation (the bench uses it). */
@@ -117,16 +120,17 @@ export class App {
   private deadLetterQueueUrls?: Record<LaneName, string>;
   private ready!: Promise<JobSystem>;
   private markReady!: (system: JobSystem) => void;
+  private sqsHandler?: SqsBatchHandler;
   private state: "new" | "starting" | "started" | "stopped" = "new";
 
   constructor(private readonly options: AppOptions) {
     this.resetReady();
     const jobs = async () => this.ready;
     const backgroundJobs: BackgroundJobs = {
-      addWorker: async (o) => (await jobs()).addWorker(o),
-      scheduleJob: async (o) => (await jobs()).scheduleJob(o),
-      cancelJobs: async (f) => (await jobs()).cancelJobs(f),
-      getJob: async (id) => (await jobs()).getJob(id),
+      addWorker: async (o) => (await jobs()).backgroundJobs.addWorker(o),
+      scheduleJob: async (o) => (await jobs()).backgroundJobs.scheduleJob(o),
+      cancelJobs: async (f) => (await jobs()).backgroundJobs.cancelJobs(f),
+      getJob: async (id) => (await jobs()).backgroundJobs.getJob(id),
     };
     this.context = { backgroundJobs, app: this };
   }
@@ -212,7 +216,7 @@ export class App {
         scheduling = { groupName: aws.scheduleGroup, roleArn: aws.schedulerRoleArn };
       }
     }
-    const system = new JobSystem({
+    const system = createJobSystem({
       store: new DynamoJobStore(this.clients.documents, {
         tableName,
         ...(local?.simulateIndexLagMs ? { simulateIndexLagMs: local.simulateIndexLagMs } : {}),
@@ -228,16 +232,26 @@ export class App {
         : {}),
       logger,
       metrics,
-      ...(local?.redeliveryDelaySeconds !== undefined
-        ? { redeliveryDelaySeconds: local.redeliveryDelaySeconds }
-        : {}),
       cleanup: this.cleanup,
+      settings: {
+        ...(local?.redeliveryDelaySeconds !== undefined
+          ? { redeliveryDelaySeconds: local.redeliveryDelaySeconds }
+          : {}),
+        ...(local?.runCheckIntervalMs !== undefined
+          ? { runCheckIntervalMs: local.runCheckIntervalMs }
+          : {}),
+        ...local?.reconcile,
+      },
     });
     this.dispatchAbort = new AbortController();
+    const stopping = this.dispatchAbort.signal;
+    this.sqsHandler = sqsBatchHandler(this.clients.sqs, queueUrls, (deliveries) =>
+      dispatch(system.deps, deliveries, stopping),
+    );
     this.markReady(system);
     if (local && this.stack) {
       // fauxqs keeps no messages across restarts: put every open job's message back.
-      const requeued = await requeueAll(system);
+      const requeued = await requeueAll(system.deps);
       if (requeued > 0)
         logger.info("requeued", { jobs: requeued, note: "open jobs from the data folder" });
     }
@@ -250,8 +264,8 @@ export class App {
         queueUrls: this.stack.queues.queueUrls,
         queueArns: this.stack.queues.queueArns,
         region: this.stack.region,
-        handler: createDispatcher(system, this.dispatchAbort.signal),
-        capacity: () => system.workers.capacity(),
+        handler: this.sqsHandler,
+        freeFor: (type) => system.workers.freeFor(type),
         capacityChanged: (ms) => system.workers.nextChange(ms),
         logger,
       });
@@ -259,7 +273,7 @@ export class App {
       const interval = local.reconcileIntervalMs ?? 5000;
       this.reconcileTimer = setInterval(() => {
         if (this.reconciling) return;
-        this.reconciling = reconcile(system, local.reconcile)
+        this.reconciling = reconcile(system.deps)
           .catch((error: unknown) =>
             logger.error("reconcile failed", { error: (error as Error).message }),
           )
@@ -307,16 +321,13 @@ export class App {
 
   /** The dispatcher: what the Lambda SQS handler and the local poller call. */
   async handleSqsEvent(event: SQSEvent): Promise<SQSBatchResponse> {
-    const system = await this.ready;
-    return createDispatcher(system, this.dispatchAbort?.signal)(event);
+    await this.ready;
+    return (this.sqsHandler as SqsBatchHandler)(event);
   }
 
   /** One reconciler pass (the scheduled Lambda calls it; locally a timer does). */
   async reconcile(options?: ReconcileOptions): Promise<ReconcileReport> {
-    return reconcile(await this.ready, {
-      ...this.options.backgroundJobs?.local?.reconcile,
-      ...options,
-    });
+    return reconcile((await this.ready).deps, options);
   }
 
   /**
@@ -334,8 +345,8 @@ export class App {
     return redriveDeadLetterQueues({
       sqs: this.clients.sqs,
       deadLetterQueueUrls: this.deadLetterQueueUrls,
-      store: system.store,
-      lanes: system.lanes,
+      store: system.deps.store,
+      lanes: system.deps.lanes,
     });
   }
 

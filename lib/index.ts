@@ -21,12 +21,14 @@ export {
   type Plugin,
 } from "./app.ts";
 export { RequestCounter } from "./aws/clients.ts";
+export { type SqsBatchHandler, sqsBatchHandler } from "./aws/sqs-batch.ts";
 export { JobStateError, JobValidationError, LocalStackError } from "./errors.ts";
-export { createDispatcher, type SqsBatchHandler } from "./jobs/dispatcher.ts";
+export type { BackgroundJobs, WorkerHandle } from "./jobs/api.ts";
+export type { RunningJob, WorkerFunction } from "./jobs/deps.ts";
 export { Job } from "./jobs/job.ts";
 export { laneFor, PRIORITIES } from "./jobs/priority.ts";
-export type { ReconcileOptions, ReconcileReport } from "./jobs/reconciler.ts";
-export type { BackgroundJobs, WorkerHandle } from "./jobs/system.ts";
+export type { ReconcileOptions, ReconcileReport } from "./jobs/reconcile.ts";
+export { RunEndedError } from "./jobs/run/begin.ts";
 export type { JobDoc, JobStatus } from "./jobs/types.ts";
 export type { CleanupRule, ScheduleJobOptions } from "./jobs/validate.ts";
 export type { LocalStackInfo } from "./local/stack.ts";

@@ -1,24 +1,9 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { JobLogger, LogFields } from "./log.ts";
+import type { JobMetrics } from "./metrics.ts";
 
-export type JobCountMetric =
-  | "JobsScheduled"
-  | "JobsStarted"
-  | "JobsCompleted"
-  | "JobsFailed"
-  | "JobsRetried"
-  | "JobsCancelled"
-  | "RepeatsSkipped";
-export type JobTimeMetric = "JobDuration" | "JobStartDelay";
-
-/** Job metrics, with the job type as a dimension. */
-export interface JobMetrics {
-  count(name: JobCountMetric, type: string): void;
-  time(name: JobTimeMetric, type: string, ms: number): void;
-}
-
-export const noMetrics: JobMetrics = { count() {}, time() {} };
+export { type JobMetrics, noMetrics } from "./metrics.ts";
 
 /**
  * CloudWatch metrics through Powertools (Embedded Metric Format on stdout): each event is its

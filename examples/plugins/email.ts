@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Job, Plugin } from "../../lib/index.ts";
+import { sleep } from "./files.ts";
 
 /** Stands in for Reaction's appEvents + SMTP plugin: sends after the worker has returned. */
 export const mailer = new EventEmitter();
@@ -22,9 +23,11 @@ export const emailPlugin: Plugin = {
     startup: [
       async (context) => {
         mailer.on("sendEmail", ({ job }: { job: Job }) => {
-          setTimeout(() => {
-            job.done().catch(() => {});
-          }, 300);
+          // The transport stops when the run is cancelled or times out (job.signal).
+          sleep(300, job.signal).then(
+            () => job.done().catch(() => {}),
+            () => {},
+          );
         });
         await context.backgroundJobs.addWorker({
           type: "sendEmail",

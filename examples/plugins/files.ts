@@ -21,7 +21,7 @@ export const filesPlugin: Plugin = {
               collectionName: string;
             };
             try {
-              await convertImage(doc, collectionName, job.doc.retried);
+              await convertImage(doc, collectionName, job.doc.retried, job.signal);
               await job.done(`Finished converting temporary image from ${doc._id}`);
             } catch (error) {
               await job.fail(
@@ -39,8 +39,10 @@ async function convertImage(
   doc: { name: string },
   _collection: string,
   attempt: number,
+  signal: AbortSignal,
 ): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
+  // Stands in for the download and resize: it stops when the run is cancelled or times out.
+  await sleep(50 + Math.random() * 200, signal);
   if (doc.name.startsWith("flaky") && attempt === 1)
     throw new Error("storage not reachable (first attempt)");
 }
@@ -53,4 +55,20 @@ export function saveImageJob(doc: { _id: string; name: string }) {
     priority: "normal",
     retry: { retries: 5, wait: 5000, backoff: "exponential" as const },
   };
+}
+
+/** `setTimeout` as a promise that rejects with the signal's reason when the run ends. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

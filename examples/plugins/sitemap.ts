@@ -1,4 +1,5 @@
 import type { Plugin } from "../../lib/index.ts";
+import { sleep } from "./files.ts";
 
 const SHOPS = ["shop-1", "shop-2"];
 
@@ -19,7 +20,7 @@ export const sitemapPlugin: Plugin = {
           workTimeout: 180_000,
           async worker(job) {
             const { shopId } = job.data as { shopId: string };
-            await new Promise((resolve) => setTimeout(resolve, 100));
+            await sleep(100, job.signal); // stands in for building the shop's sitemap
             await job.done(`sitemaps/generate job done for ${shopId}`, { repeatId: true });
           },
         });

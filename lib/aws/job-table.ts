@@ -9,13 +9,28 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { CancelRecord, JobChanges, JobStore, RunClaim } from "../jobs/ports.ts";
+import type { CancelRequest, JobChanges, JobStore, RunClaim } from "../jobs/deps.ts";
 import { type JobRecord, type JobStatus, TERMINAL } from "../jobs/types.ts";
 import { jobTable } from "../resources.ts";
 
-const TOMBSTONE_PREFIX = "#cancels#";
-/** How long a tombstone outlives its last request, as a TTL safety net. */
-const TOMBSTONE_TTL_SECONDS = 24 * 3600;
+/** A type's cancel log is the item `CANCEL_LOG_PREFIX + type` (never a job: ids are alphanumeric). */
+export const CANCEL_LOG_PREFIX = "#cancels#";
+/** How long a cancel log outlives its last request, as a TTL safety net. */
+const CANCEL_LOG_TTL_SECONDS = 24 * 3600;
+/**
+ * The most a type's cancel log may hold, in bytes (see `cancelRequestBytes`). DynamoDB items
+ * stop at 400 KB; this leaves room for one more request of the largest size (64 KB) on top.
+ */
+export const CANCEL_LOG_MAX_BYTES = 256 * 1024;
+/** A request's share of the item besides its filter: the names `filter`/`at`, the number, map overhead. */
+const CANCEL_REQUEST_OVERHEAD_BYTES = 40;
+
+/**
+ * Attributes stored as JSON text. As DynamoDB maps they would not round-trip: its numbers
+ * stop at 38 digits between 1e-130 and 1e126, the SDK refuses unsafe integers, and unmarshall
+ * turns an own `__proto__` key into a prototype. JSON text keeps any JSON value exactly.
+ */
+const JSON_ATTRIBUTES = ["data", "result", "failures", "log"] as const;
 
 export interface JobTableOptions {
   tableName: string;
@@ -24,45 +39,60 @@ export interface JobTableOptions {
    * GSI on AWS would (DynamoDB Local's indexes are always current).
    */
   simulateIndexLagMs?: number;
+  /** The clock for TTL and the index-lag hook (epoch ms); default `Date.now`. */
+  now?: () => number;
 }
 
 /**
  * The job table on DynamoDB: one conditional statement per lifecycle step. Attribute names
  * are always aliased (`status`, `data`, `type`... are reserved words).
+ *
+ * @example const store = new DynamoJobStore(clients.documents, { tableName: "local-jobs" });
  */
 export class DynamoJobStore implements JobStore {
+  private readonly now: () => number;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly options: JobTableOptions,
-  ) {}
+  ) {
+    this.now = options.now ?? Date.now;
+  }
 
   private get table(): string {
     return this.options.tableName;
   }
 
-  async insertJob(record: JobRecord): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { ...record, ...indexKeys(record) },
-        ConditionExpression: "attribute_not_exists(#id)",
-        ExpressionAttributeNames: { "#id": "_id" },
-      }),
-    );
+  async insertJob(record: JobRecord): Promise<"inserted" | "exists"> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: encodeJson({ ...record, ...indexKeys(record) }),
+          ConditionExpression: "attribute_not_exists(#id)",
+          ExpressionAttributeNames: { "#id": "_id" },
+        }),
+      );
+      return "inserted";
+    } catch (error) {
+      if (isConditionFailure(error)) return "exists";
+      throw error;
+    }
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
-    if (id.startsWith("#")) return null;
+    if (isCancelLogId(id)) return null;
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.table, Key: { _id: id }, ConsistentRead: true }),
     );
-    return live(Item as JobRecord | undefined);
+    return this.live(decodeJson(Item));
   }
 
   async claimJob(
     id: string,
     claim: RunClaim,
   ): Promise<{ claimed: JobRecord } | { current: JobRecord | null }> {
+    if (isCancelLogId(id)) return { current: null };
     const leaseUntil = claim.now + claim.workTimeout;
     const update = new Update()
       .set("status", "running")
@@ -79,22 +109,33 @@ export class DynamoJobStore implements JobStore {
         new UpdateCommand({
           TableName: this.table,
           Key: { _id: id },
-          // A repeating job's template never runs itself: its occurrences do.
+          // A repeating job's template never runs itself: its occurrences do. A message whose
+          // type disagrees with the record must not spend another type's worker slot on it.
           ...update.expression(
-            "#status IN (:ready, :waiting) AND #after <= :now AND attribute_not_exists(#repeat)",
+            "#status IN (:ready, :waiting) AND #after <= :now AND attribute_not_exists(#repeat) AND #type = :type",
             {
-              names: { "#status": "status", "#after": "after", "#repeat": "repeat" },
-              values: { ":ready": "ready", ":waiting": "waiting", ":now": claim.now },
+              names: {
+                "#status": "status",
+                "#after": "after",
+                "#repeat": "repeat",
+                "#type": "type",
+              },
+              values: {
+                ":ready": "ready",
+                ":waiting": "waiting",
+                ":now": claim.now,
+                ":type": claim.type,
+              },
             },
           ),
           ReturnValues: "ALL_NEW",
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return { claimed: Attributes as JobRecord };
+      return { claimed: decodeJson(Attributes) as JobRecord };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return { current: live(oldItem(error)) };
+      return { current: this.live(decodeJson(oldItem(error))) };
     }
   }
 
@@ -122,14 +163,19 @@ export class DynamoJobStore implements JobStore {
     );
   }
 
-  async recordFiring(id: string, firedAt: number, changes: JobChanges): Promise<JobRecord | null> {
+  async recordFiring(
+    id: string,
+    firing: { firedAt: number; status: JobStatus },
+    changes: JobChanges,
+  ): Promise<JobRecord | null> {
+    // Pinned to the status the caller read: a pause or resume in between wins over the firing.
     return this.conditionalUpdate(
       id,
       changes,
-      "#status IN (:waiting, :paused) AND (attribute_not_exists(#lastFiredAt) OR #lastFiredAt < :firedAt)",
+      "#status = :status AND (attribute_not_exists(#lastFiredAt) OR #lastFiredAt < :firedAt)",
       {
         names: { "#status": "status", "#lastFiredAt": "lastFiredAt" },
-        values: { ":waiting": "waiting", ":paused": "paused", ":firedAt": firedAt },
+        values: { ":status": firing.status, ":firedAt": firing.firedAt },
       },
     );
   }
@@ -140,8 +186,11 @@ export class DynamoJobStore implements JobStore {
     leaseUntil: number,
     changes: Partial<JobRecord>,
   ): Promise<boolean> {
-    const update = new Update().set("leaseUntil", leaseUntil);
-    for (const [key, value] of Object.entries(changes)) update.set(key, value);
+    const update = new Update();
+    for (const [key, value] of Object.entries(changes)) {
+      if (value !== undefined) update.set(key, encodeValue(key, value));
+    }
+    update.set("leaseUntil", leaseUntil);
     try {
       await this.client.send(
         new UpdateCommand({
@@ -165,29 +214,20 @@ export class DynamoJobStore implements JobStore {
     from: readonly JobStatus[],
     changes: JobChanges,
   ): Promise<JobRecord | null> {
-    const values: Record<string, unknown> = {};
-    const placeholders = from.map((status, i) => {
-      values[`:from${i}`] = status;
-      return `:from${i}`;
-    });
-    return this.conditionalUpdate(id, changes, `#status IN (${placeholders.join(", ")})`, {
-      names: { "#status": "status" },
-      values,
-    });
+    if (from.length === 0) return null; // `IN ()` is no expression
+    const { clause, values } = statusIn(from);
+    return this.conditionalUpdate(id, changes, clause, { names: { "#status": "status" }, values });
   }
 
   async removeJob(id: string, from: readonly JobStatus[]): Promise<boolean> {
-    const values: Record<string, unknown> = {};
-    const placeholders = from.map((status, i) => {
-      values[`:from${i}`] = status;
-      return `:from${i}`;
-    });
+    if (from.length === 0) return false;
+    const { clause, values } = statusIn(from);
     try {
       await this.client.send(
         new DeleteCommand({
           TableName: this.table,
           Key: { _id: id },
-          ConditionExpression: `#status IN (${placeholders.join(", ")})`,
+          ConditionExpression: clause,
           ExpressionAttributeNames: { "#status": "status" },
           ExpressionAttributeValues: values,
         }),
@@ -207,13 +247,140 @@ export class DynamoJobStore implements JobStore {
       ExpressionAttributeNames: { "#pk": partitionKey },
       ExpressionAttributeValues: { ":type": type },
     });
-    const visibleBefore = Date.now() - (this.options.simulateIndexLagMs ?? 0);
+    const visibleBefore = this.now() - (this.options.simulateIndexLagMs ?? 0);
     return items
       .map((item) => ({ _id: item._id as string, created: item.created as number }))
       .filter((item) => item.created <= visibleBefore);
   }
 
   async dueJobs(before: number): Promise<string[]> {
+    return (await this.dueIds(before)).filter((id) => !isCancelLogId(id));
+  }
+
+  async recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full"> {
+    const id = CANCEL_LOG_PREFIX + type;
+    const bytes = cancelRequestBytes(request);
+    if (bytes > CANCEL_LOG_MAX_BYTES) return "full";
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { _id: id },
+          // `dueAt` is the oldest pending request's time, so the due index finds the log once
+          // that is due. Requests arrive in time order (one from a skewed clock, older than
+          // the oldest, is found at the oldest's time); `dropCancels` recomputes it exactly.
+          UpdateExpression:
+            "SET #cancels = list_append(if_not_exists(#cancels, :empty), :request), #dueShard = :shard, #dueAt = if_not_exists(#dueAt, :at), #expiresAt = :ttl ADD #bytes :bytes, #version :one",
+          ConditionExpression: "attribute_not_exists(#bytes) OR #bytes <= :room",
+          ExpressionAttributeNames: {
+            "#cancels": "cancels",
+            "#dueShard": "dueShard",
+            "#dueAt": "dueAt",
+            "#expiresAt": jobTable.ttlAttribute,
+            "#bytes": "bytes",
+            "#version": "version",
+          },
+          ExpressionAttributeValues: {
+            ":empty": [],
+            ":request": [{ filter: request.filter, at: request.at }],
+            ":at": request.at,
+            ":shard": dueShard(id),
+            ":ttl": Math.floor(Math.max(request.at, this.now()) / 1000) + CANCEL_LOG_TTL_SECONDS,
+            ":bytes": bytes,
+            ":one": 1,
+            ":room": CANCEL_LOG_MAX_BYTES - bytes,
+          },
+        }),
+      );
+      return "recorded";
+    } catch (error) {
+      if (isConditionFailure(error)) return "full";
+      throw error;
+    }
+  }
+
+  async cancelsFor(type: string): Promise<CancelRequest[]> {
+    return (await this.readCancelLog(type))?.cancels ?? [];
+  }
+
+  async dropCancels(type: string, applied: readonly CancelRequest[]): Promise<void> {
+    const log = await this.readCancelLog(type);
+    if (!log) return;
+    const remaining = log.cancels.filter(
+      (request) => !applied.some((a) => a.at === request.at && a.filter === request.filter),
+    );
+    if (remaining.length === log.cancels.length) return;
+    // Optimistic concurrency: a request appended since the read bumped `version`, and this
+    // write then loses; the next pass reads again and drops them then.
+    const versionHeld =
+      log.version === undefined ? "attribute_not_exists(#version)" : "#version = :version";
+    const versionValue = log.version === undefined ? {} : { ":version": log.version };
+    try {
+      if (remaining.length === 0) {
+        await this.client.send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key: { _id: CANCEL_LOG_PREFIX + type },
+            ConditionExpression: versionHeld,
+            ExpressionAttributeNames: { "#version": "version" },
+            ...(log.version === undefined ? {} : { ExpressionAttributeValues: versionValue }),
+          }),
+        );
+        return;
+      }
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { _id: CANCEL_LOG_PREFIX + type },
+          UpdateExpression:
+            "SET #cancels = :remaining, #bytes = :bytes, #dueAt = :oldest ADD #version :one",
+          ConditionExpression: versionHeld,
+          ExpressionAttributeNames: {
+            "#cancels": "cancels",
+            "#bytes": "bytes",
+            "#dueAt": "dueAt",
+            "#version": "version",
+          },
+          ExpressionAttributeValues: {
+            ...versionValue,
+            ":remaining": remaining,
+            ":bytes": remaining.reduce((sum, request) => sum + cancelRequestBytes(request), 0),
+            ":oldest": Math.min(...remaining.map((request) => request.at)),
+            ":one": 1,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async typesWithCancels(before: number): Promise<string[]> {
+    return (await this.dueIds(before))
+      .filter(isCancelLogId)
+      .map((id) => id.slice(CANCEL_LOG_PREFIX.length));
+  }
+
+  private async readCancelLog(
+    type: string,
+  ): Promise<{ cancels: CancelRequest[]; version?: number } | null> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { _id: CANCEL_LOG_PREFIX + type },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return null;
+    const cancels = ((Item.cancels as CancelRequest[] | undefined) ?? []).map((request) => ({
+      filter: request.filter,
+      at: request.at,
+    }));
+    return typeof Item.version === "number" ? { cancels, version: Item.version } : { cancels };
+  }
+
+  /** Every id in the sharded `due` index due at or before `before`: jobs and cancel logs. */
+  private async dueIds(before: number): Promise<string[]> {
     const { name, partitionKey, sortKey } = jobTable.indexes.due;
     const shards = Array.from({ length: jobTable.dueShards }, (_, shard) =>
       this.queryAll({
@@ -226,60 +393,6 @@ export class DynamoJobStore implements JobStore {
     return (await Promise.all(shards)).flat().map((item) => item._id as string);
   }
 
-  async recordCancel(type: string, request: CancelRecord): Promise<void> {
-    const id = TOMBSTONE_PREFIX + type;
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { _id: id },
-        UpdateExpression:
-          "SET #cancels = list_append(if_not_exists(#cancels, :empty), :request), #lastAt = :at, #dueShard = :shard, #dueAt = :at, #expiresAt = :ttl",
-        ExpressionAttributeNames: {
-          "#cancels": "cancels",
-          "#lastAt": "lastAt",
-          "#dueShard": "dueShard",
-          "#dueAt": "dueAt",
-          "#expiresAt": jobTable.ttlAttribute,
-        },
-        ExpressionAttributeValues: {
-          ":empty": [],
-          ":request": [request],
-          ":at": request.at,
-          ":shard": dueShard(id),
-          ":ttl": Math.floor(request.at / 1000) + TOMBSTONE_TTL_SECONDS,
-        },
-      }),
-    );
-  }
-
-  async cancelsFor(type: string): Promise<CancelRecord[]> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: { _id: TOMBSTONE_PREFIX + type },
-        ConsistentRead: true,
-      }),
-    );
-    return (Item?.cancels as CancelRecord[] | undefined) ?? [];
-  }
-
-  async clearCancels(type: string, upTo: number): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { _id: TOMBSTONE_PREFIX + type },
-          ConditionExpression: "#lastAt <= :upTo",
-          ExpressionAttributeNames: { "#lastAt": "lastAt" },
-          ExpressionAttributeValues: { ":upTo": upTo },
-        }),
-      );
-    } catch (error) {
-      // A newer request arrived: the tombstone stays until the next pass.
-      if (!isConditionFailure(error)) throw error;
-    }
-  }
-
   private async conditionalUpdate(
     id: string,
     changes: JobChanges,
@@ -288,7 +401,7 @@ export class DynamoJobStore implements JobStore {
   ): Promise<JobRecord | null> {
     const update = new Update();
     for (const [key, value] of Object.entries(changes)) {
-      if (value !== undefined) update.set(key, value);
+      if (value !== undefined) update.set(key, encodeValue(key, value));
     }
     applyIndexKeys(update, id, changes);
     try {
@@ -300,7 +413,7 @@ export class DynamoJobStore implements JobStore {
           ReturnValues: "ALL_NEW",
         }),
       );
-      return Attributes as JobRecord;
+      return decodeJson(Attributes);
     } catch (error) {
       if (isConditionFailure(error)) return null;
       throw error;
@@ -321,11 +434,27 @@ export class DynamoJobStore implements JobStore {
     } while (ExclusiveStartKey);
     return items;
   }
+
+  /** A record, unless it is past its TTL: DynamoDB may take days to delete expired items. */
+  private live(record: JobRecord | null): JobRecord | null {
+    if (!record) return null;
+    if (record.expiresAt !== undefined && record.expiresAt * 1000 <= this.now()) return null;
+    return record;
+  }
 }
 
 /** The partition of the `due` index a record lives in, from its id. */
 export function dueShard(id: string): string {
   return String(createHash("sha1").update(id).digest().readUInt32BE(0) % jobTable.dueShards);
+}
+
+/** What a cancel request counts toward its log's `CANCEL_LOG_MAX_BYTES`. */
+export function cancelRequestBytes(request: CancelRequest): number {
+  return Buffer.byteLength(request.filter, "utf8") + CANCEL_REQUEST_OVERHEAD_BYTES;
+}
+
+function isCancelLogId(id: string): boolean {
+  return id.startsWith(CANCEL_LOG_PREFIX);
 }
 
 /** Index keys for a freshly written record. */
@@ -358,65 +487,125 @@ function applyIndexKeys(update: Update, id: string, changes: JobChanges): void {
   }
 }
 
+/** `#status IN (:from0, ...)` for a non-empty list of statuses. */
+function statusIn(from: readonly JobStatus[]): { clause: string; values: Record<string, unknown> } {
+  const values: Record<string, unknown> = {};
+  const placeholders = from.map((status, i) => {
+    values[`:from${i}`] = status;
+    return `:from${i}`;
+  });
+  return { clause: `#status IN (${placeholders.join(", ")})`, values };
+}
+
+/** An attribute's value as stored: JSON text for `JSON_ATTRIBUTES`, itself otherwise. */
+function encodeValue(key: string, value: unknown): unknown {
+  return (JSON_ATTRIBUTES as readonly string[]).includes(key) ? JSON.stringify(value) : value;
+}
+
+function encodeJson(record: Record<string, unknown>): Record<string, unknown> {
+  const item: Record<string, unknown> = { ...record };
+  for (const key of JSON_ATTRIBUTES) {
+    if (item[key] !== undefined) item[key] = JSON.stringify(item[key]);
+  }
+  return item;
+}
+
+/**
+ * A stored item as a record. An attribute that is not a string was written before the JSON
+ * text encoding (a map or list) and is taken as it is.
+ */
+function decodeJson(item: Record<string, unknown> | undefined): JobRecord | null {
+  if (!item) return null;
+  const record: Record<string, unknown> = { ...item };
+  for (const key of JSON_ATTRIBUTES) {
+    const value = record[key];
+    if (typeof value === "string") record[key] = JSON.parse(value);
+  }
+  return record as unknown as JobRecord;
+}
+
 interface ExpressionParams {
   names: Record<string, string>;
   values: Record<string, unknown>;
 }
 
-/** A small builder for aliased update expressions. */
+type Action =
+  | { kind: "set"; value: unknown }
+  | { kind: "setFrom"; source: string }
+  | { kind: "add"; delta: number }
+  | { kind: "remove" };
+
+/**
+ * A small builder for aliased update expressions. One action per attribute, the last call
+ * winning: DynamoDB refuses an update that names an attribute twice ("two document paths
+ * overlap"), so a change the index maintenance overrides (say `leaseUntil` on a job that
+ * stops running) is dropped here, as the in-memory store drops it.
+ */
 class Update {
-  private readonly sets: string[] = [];
-  private readonly adds: string[] = [];
-  private readonly removes: string[] = [];
-  private readonly names: Record<string, string> = {};
-  private readonly values: Record<string, unknown> = {};
+  private readonly actions = new Map<string, Action>();
 
   set(attribute: string, value: unknown): this {
-    const i = this.sets.length + this.adds.length;
-    this.names[`#u${i}`] = attribute;
-    this.values[`:u${i}`] = value;
-    this.sets.push(`#u${i} = :u${i}`);
-    return this;
+    return this.put(attribute, { kind: "set", value });
   }
 
-  /** `SET target = source`: copy another attribute's value. */
+  /** `SET target = source`: copy another attribute's value (as it was before the update). */
   setFrom(target: string, source: string): this {
-    const i = this.sets.length + this.adds.length;
-    this.names[`#u${i}`] = target;
-    this.names[`#s${i}`] = source;
-    this.sets.push(`#u${i} = #s${i}`);
-    return this;
+    return this.put(target, { kind: "setFrom", source });
   }
 
   add(attribute: string, delta: number): this {
-    const i = this.sets.length + this.adds.length;
-    this.names[`#u${i}`] = attribute;
-    this.values[`:u${i}`] = delta;
-    this.adds.push(`#u${i} :u${i}`);
-    return this;
+    return this.put(attribute, { kind: "add", delta });
   }
 
   remove(...attributes: string[]): this {
-    for (const attribute of attributes) {
-      const i = this.removes.length;
-      this.names[`#r${i}`] = attribute;
-      this.removes.push(`#r${i}`);
-    }
+    for (const attribute of attributes) this.put(attribute, { kind: "remove" });
     return this;
   }
 
   expression(condition: string, params: ExpressionParams) {
+    const sets: string[] = [];
+    const adds: string[] = [];
+    const removes: string[] = [];
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    for (const [attribute, action] of this.actions) {
+      if (action.kind === "remove") {
+        const i = removes.length;
+        names[`#r${i}`] = attribute;
+        removes.push(`#r${i}`);
+        continue;
+      }
+      const i = sets.length + adds.length;
+      names[`#u${i}`] = attribute;
+      if (action.kind === "setFrom") {
+        names[`#s${i}`] = action.source;
+        sets.push(`#u${i} = #s${i}`);
+      } else if (action.kind === "set") {
+        values[`:u${i}`] = action.value;
+        sets.push(`#u${i} = :u${i}`);
+      } else {
+        values[`:u${i}`] = action.delta;
+        adds.push(`#u${i} :u${i}`);
+      }
+    }
     const clauses = [
-      this.sets.length ? `SET ${this.sets.join(", ")}` : "",
-      this.adds.length ? `ADD ${this.adds.join(", ")}` : "",
-      this.removes.length ? `REMOVE ${this.removes.join(", ")}` : "",
+      sets.length ? `SET ${sets.join(", ")}` : "",
+      adds.length ? `ADD ${adds.join(", ")}` : "",
+      removes.length ? `REMOVE ${removes.join(", ")}` : "",
     ];
     return {
       UpdateExpression: clauses.filter(Boolean).join(" "),
       ConditionExpression: condition,
-      ExpressionAttributeNames: { ...this.names, ...params.names },
-      ExpressionAttributeValues: { ...this.values, ...params.values },
+      ExpressionAttributeNames: { ...names, ...params.names },
+      ExpressionAttributeValues: { ...values, ...params.values },
     };
+  }
+
+  private put(attribute: string, action: Action): this {
+    // Re-inserted at the end: the expression lists attributes in the order last touched.
+    this.actions.delete(attribute);
+    this.actions.set(attribute, action);
+    return this;
   }
 }
 
@@ -424,14 +613,7 @@ function isConditionFailure(error: unknown): boolean {
   return (error as { name?: string } | null)?.name === "ConditionalCheckFailedException";
 }
 
-function oldItem(error: unknown): JobRecord | undefined {
+function oldItem(error: unknown): Record<string, unknown> | undefined {
   const item = (error as { Item?: Record<string, AttributeValue> }).Item;
-  return item ? (unmarshall(item) as JobRecord) : undefined;
-}
-
-/** A record, unless it is past its TTL: DynamoDB may take days to delete expired items. */
-function live(record: JobRecord | undefined): JobRecord | null {
-  if (!record) return null;
-  if (record.expiresAt !== undefined && record.expiresAt * 1000 <= Date.now()) return null;
-  return record;
+  return item ? unmarshall(item) : undefined;
 }

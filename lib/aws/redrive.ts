@@ -3,11 +3,9 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { JobStore, LaneQueue } from "../jobs/ports.ts";
-import { laneFor } from "../jobs/priority.ts";
-import { TERMINAL } from "../jobs/types.ts";
+import type { JobStore, LaneQueue } from "../jobs/deps.ts";
+import { redriveDecision } from "../jobs/redrive.ts";
 import { LANES, type LaneName } from "../resources.ts";
-import { parseJobMessage } from "./lanes.ts";
 
 export interface RedriveReport {
   /** Messages of live jobs put back on their lanes. */
@@ -17,10 +15,10 @@ export interface RedriveReport {
 }
 
 /**
- * Empties the lanes' dead-letter queues: a message of a job that can still run goes back on
- * its lane (a fresh message, so a fresh receive count); poison, unknown jobs and finished
- * jobs are dropped and reported. SQS's own redrive (StartMessageMoveTask) would put poison
- * back too, and fauxqs does not have it: this is receive, send, delete.
+ * Empties the lanes' dead-letter queues, each message as `redriveDecision` rules: a live job's
+ * goes back on its lane, the rest are dropped and reported. SQS's own redrive
+ * (StartMessageMoveTask) would put poison back too, and fauxqs does not have it: this is
+ * receive, send, delete.
  */
 export async function redriveDeadLetterQueues(options: {
   sqs: SQSClient;
@@ -43,26 +41,17 @@ export async function redriveDeadLetterQueues(options: {
       if (Messages.length === 0) break;
       for (const message of Messages) {
         const body = message.Body ?? "";
-        const drop = (reason: string) =>
+        const decision = await redriveDecision(options.store, body);
+        if (decision.action === "drop") {
           report.dropped.push({
             lane,
             messageId: message.MessageId ?? "",
-            reason,
+            reason: decision.reason,
             body: body.slice(0, 200),
           });
-        const parsed = parseJobMessage(body);
-        if (!parsed) {
-          drop("not a job message");
-          continue;
-        }
-        const record = await options.store.getJob(parsed.id);
-        if (!record) drop(`no job ${parsed.id}`);
-        else if (TERMINAL.includes(record.status))
-          drop(`job ${parsed.id} is already ${record.status}`);
-        else {
-          const target = laneFor(record.priority);
-          await options.lanes.enqueue(target, parsed, 0);
-          report.redriven.push({ jobId: parsed.id, lane: target });
+        } else {
+          await options.lanes.send(decision.lane, decision.message, 0);
+          report.redriven.push({ jobId: decision.message.id, lane: decision.lane });
         }
       }
       await options.sqs.send(

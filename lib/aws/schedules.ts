@@ -5,12 +5,15 @@ import {
   type SchedulerClient,
   UpdateScheduleCommand,
 } from "@aws-sdk/client-scheduler";
-import type { JobMessage, ScheduleArmer } from "../jobs/ports.ts";
+import type { JobMessage, ScheduleArmer } from "../jobs/deps.ts";
 import type { LaneName } from "../resources.ts";
 import { atExpression } from "../schedule/eventbridge.ts";
 
 /** EventBridge Scheduler's universal target for SQS SendMessage. */
 export const SQS_SEND_TARGET = "arn:aws:scheduler:::aws-sdk:sqs:sendMessage";
+
+/** EventBridge Scheduler replaces this, in a target's input, with the instant a firing is for. */
+export const SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>";
 
 export interface SchedulesOptions {
   groupName: string;
@@ -22,6 +25,8 @@ export interface SchedulesOptions {
 /**
  * Schedules on EventBridge Scheduler whose target is a lane queue (universal target
  * `sqs:sendMessage`), in UTC, with no flexible window.
+ *
+ * @example await schedules.armOnce("at-J1-1795954800", at, "normal", { id: "J1", type: "t" });
  */
 export class EventBridgeSchedules implements ScheduleArmer {
   constructor(
@@ -36,7 +41,9 @@ export class EventBridgeSchedules implements ScheduleArmer {
     lane: LaneName,
     message: JobMessage,
   ): Promise<void> {
-    const input = this.input(name, expression, lane, message);
+    // Each firing's message says which instant it is for: the scheduler fills that in.
+    const firing: JobMessage = { ...message, firedAt: SCHEDULED_TIME_PLACEHOLDER };
+    const input = this.input(name, expression, lane, firing);
     if (startDate) input.StartDate = startDate;
     try {
       await this.client.send(new CreateScheduleCommand(input));

@@ -1,21 +1,9 @@
 import { JobStateError, JobValidationError } from "../errors.ts";
-import type { JobSystem } from "./system.ts";
+import type { JobActions, RunContext, RunningJob } from "./deps.ts";
+import { MAX_LOG_ENTRIES, storedLog } from "./records.ts";
 import type { JobDoc, JobLogEntry, JsonObject } from "./types.ts";
 
-/** A run of a job: the fence (`runId`) and the lease its heartbeats extend. */
-export interface RunContext {
-  runId: string;
-  workTimeout: number;
-  leaseUntil: number;
-  startedAt: number;
-  log: JobLogEntry[];
-  settled: boolean;
-  /** Resolves when `done` or `fail` has been written for this run. */
-  whenSettled: Promise<void>;
-  markSettled(): void;
-}
-
-const MAX_RUN_LOG_ENTRIES = 50;
+const NEVER_ABORTED = new AbortController().signal;
 
 /**
  * A job, as Reaction's `Job`: `_doc` holds the document with Reaction's field names;
@@ -24,14 +12,14 @@ const MAX_RUN_LOG_ENTRIES = 50;
  *
  * @example
  * await addWorker({ type: "sendEmail", async worker(job) {
- *   await send(job.data);
+ *   await send(job.data, { signal: job.signal });
  *   await job.done("sent");
  * } });
  */
-export class Job {
+export class Job implements RunningJob {
   /** @internal */
   constructor(
-    private readonly system: JobSystem,
+    private readonly actions: JobActions,
     public _doc: JobDoc,
     /** @internal present on the job a worker is handed */
     readonly run?: RunContext,
@@ -54,6 +42,14 @@ export class Job {
   }
 
   /**
+   * Aborts when this run is cancelled (`cancelJobs`, `job.cancel()`), taken over, or past its
+   * `workTimeout`; pass it to the worker's I/O. Never aborts on a job that is not in a run.
+   */
+  get signal(): AbortSignal {
+    return this.run?.controller.signal ?? NEVER_ABORTED;
+  }
+
+  /**
    * Marks the run completed with `result` (a non-object is stored as `{ value }`).
    * Resolves `true`, or `false` when this run no longer holds the job.
    */
@@ -61,7 +57,7 @@ export class Job {
     result?: unknown,
     _options?: { repeatId?: boolean; delayDeps?: number },
   ): Promise<boolean> {
-    return this.system.completeRun(this, this.requireRun("done"), result);
+    return this.actions.complete(this, this.requireRun("done"), result);
   }
 
   /**
@@ -69,7 +65,7 @@ export class Job {
    * `false` when this run no longer holds the job.
    */
   async fail(error?: unknown, options?: { fatal?: boolean }): Promise<boolean> {
-    return this.system.failRun(this, this.requireRun("fail"), error, options?.fatal === true);
+    return this.actions.fail(this, this.requireRun("fail"), error, options?.fatal === true);
   }
 
   /** Adds a log entry to the run and extends its lease (a heartbeat). */
@@ -78,19 +74,17 @@ export class Job {
     options?: { level?: JobLogEntry["level"]; data?: JsonObject; echo?: boolean },
   ): Promise<boolean> {
     if (typeof message !== "string") throw new JobValidationError("message", "must be a string");
+    if (!this.run) return false;
     const entry: JobLogEntry = {
       time: new Date(),
-      runId: this.run?.runId ?? null,
+      runId: this.run.runId,
       level: options?.level ?? "info",
       message,
     };
     if (options?.data !== undefined) entry.data = options.data;
-    if (!this.run) return false;
     this.run.log.push(entry);
-    this.run.log.splice(0, Math.max(0, this.run.log.length - MAX_RUN_LOG_ENTRIES));
-    return this.system.heartbeat(this, this.run, {
-      log: this.run.log.map((e) => ({ ...e, time: e.time.getTime() })),
-    });
+    this.run.log.splice(0, Math.max(0, this.run.log.length - MAX_LOG_ENTRIES));
+    return this.actions.heartbeat(this, this.run, { log: storedLog(this.run.log) });
   }
 
   /** Records progress and extends the run's lease (a heartbeat). */
@@ -109,44 +103,44 @@ export class Job {
     }
     if (!this.run) return false;
     const progress = { completed, total, percent: (100 * completed) / total };
-    const ok = await this.system.heartbeat(this, this.run, { progress });
+    const ok = await this.actions.heartbeat(this, this.run, { progress });
     if (ok) this._doc.progress = progress;
     return ok;
   }
 
   /** Cancels the job if it is running, ready, waiting or paused. */
   async cancel(): Promise<boolean> {
-    return this.system.control(this, "cancel");
+    return this.actions.control(this, "cancel");
   }
 
   /** Puts a failed or cancelled job back to waiting with `retries` more attempts. */
   async restart(options?: { retries?: number; until?: Date }): Promise<boolean> {
-    return this.system.restart(this, options?.retries ?? 1);
+    return this.actions.restart(this, options?.retries ?? 1);
   }
 
   /** Makes a waiting job ready (and due now when `force`). */
   async ready(options?: { force?: boolean }): Promise<boolean> {
-    return this.system.control(this, options?.force ? "forceReady" : "ready");
+    return this.actions.control(this, options?.force ? "forceReady" : "ready");
   }
 
   /** Runs a completed job again as a new job; resolves the new job's id. */
   async rerun(): Promise<string | false> {
-    return this.system.rerun(this);
+    return this.actions.rerun(this);
   }
 
   /** Pauses a ready or waiting job. */
   async pause(): Promise<boolean> {
-    return this.system.control(this, "pause");
+    return this.actions.control(this, "pause");
   }
 
   /** Resumes a paused job. */
   async resume(): Promise<boolean> {
-    return this.system.control(this, "resume");
+    return this.actions.control(this, "resume");
   }
 
   /** Deletes a cancelled, completed or failed job. */
   async remove(): Promise<boolean> {
-    return this.system.remove(this);
+    return this.actions.remove(this);
   }
 
   private requireRun(method: string): RunContext {

@@ -78,6 +78,11 @@ export interface JobRecord {
   after: number;
   created: number;
   updated: number;
+  /**
+   * When the job last became runnable by an explicit act (scheduled, restarted): a
+   * `cancelJobs` request older than this does not touch it.
+   */
+  liveSince?: number;
   progress: JobProgress;
   result?: JsonObject;
   failures: JsonObject[];

@@ -8,6 +8,10 @@ import type { JsonObject, JsonValue } from "./types.ts";
  * headroom for the job's own fields, its failures and its log.
  */
 export const MAX_DATA_BYTES = 300 * 1024;
+/** The largest `cancelJobs` filter, as JSON: claims read pending filters until they are applied. */
+export const MAX_CANCEL_FILTER_BYTES = 64 * 1024;
+/** The largest `result` a worker may store, as JSON (the record must stay under 400 KB). */
+export const MAX_RESULT_BYTES = 32 * 1024;
 /** Job types are DynamoDB key values and log dimensions: keep them readable. */
 export const MAX_TYPE_LENGTH = 256;
 
@@ -152,6 +156,13 @@ export function validateCancelFilter(filter: unknown): CancelFilter {
       );
     }
   }
+  const bytes = Buffer.byteLength(JSON.stringify(result), "utf8");
+  if (bytes > MAX_CANCEL_FILTER_BYTES) {
+    throw new JobValidationError(
+      "filter",
+      `is ${bytes} bytes as JSON; the limit is ${MAX_CANCEL_FILTER_BYTES} (it is kept until the type index has caught up)`,
+    );
+  }
   if (result.type === undefined && result._id === undefined) {
     throw new JobValidationError(
       "filter.type",
@@ -224,6 +235,15 @@ function jsonObject(value: unknown, field: string): JsonObject {
 }
 
 /**
+ * `value` as a stored JSON value, or a `JobValidationError` naming `field` and the path at fault.
+ *
+ * @example toJsonValue({ at: new Date(0) }, "result") // { at: "1970-01-01T00:00:00.000Z" }
+ */
+export function toJsonValue(value: unknown, field: string): JsonValue {
+  return jsonValue(value, field, new Set());
+}
+
+/**
  * A copy of `value` as JSON would keep it: Dates become ISO strings (as `JSON.stringify` does),
  * `undefined` properties are dropped; functions, symbols, BigInt, NaN, Infinity, class
  * instances and cycles are refused with the path at fault.
@@ -260,7 +280,13 @@ function jsonValue(value: unknown, field: string, ancestors: Set<object>): JsonV
         const copy: JsonObject = {};
         for (const [key, item] of Object.entries(value)) {
           if (item === undefined) continue;
-          copy[key] = jsonValue(item, `${field}.${key}`, ancestors);
+          // An own "__proto__" key (JSON.parse makes one) must stay a key, not set the prototype.
+          Object.defineProperty(copy, key, {
+            value: jsonValue(item, `${field}.${key}`, ancestors),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         }
         return copy;
       } finally {

@@ -1,9 +1,7 @@
-import type { Job } from "./job.ts";
-
-export type WorkerFunction = (job: Job) => unknown | Promise<unknown>;
+import type { WorkerFunction, WorkerSlotsRegistry, WorkerSlotsView } from "./deps.ts";
 
 /** A registered worker type in this process: its function and its concurrency slots. */
-export class WorkerSlots {
+export class WorkerSlots implements WorkerSlotsView {
   active = 0;
   paused = false;
   private readonly waiting: Array<() => void> = [];
@@ -23,12 +21,15 @@ export class WorkerSlots {
     return Math.max(0, this.concurrency - this.active - this.waiting.length);
   }
 
+  tryAcquire(): boolean {
+    if (this.active >= this.concurrency || this.waiting.length > 0) return false;
+    this.active += 1;
+    return true;
+  }
+
   /** Resolves once a slot is held; the caller must `release()` it. Counted synchronously. */
   acquire(): Promise<void> {
-    if (this.active < this.concurrency && this.waiting.length === 0) {
-      this.active += 1;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiting.push(() => {
         this.active += 1;
@@ -53,7 +54,7 @@ export class WorkerSlots {
 }
 
 /** Every worker type registered in this process (this app). */
-export class WorkerRegistry {
+export class WorkerRegistry implements WorkerSlotsRegistry {
   private readonly slots = new Map<string, WorkerSlots>();
   private readonly listeners = new Set<() => void>();
 
@@ -73,19 +74,20 @@ export class WorkerRegistry {
   }
 
   /**
-   * How many more messages a poller should take now: the free slots of unpaused types. With
-   * no unpaused type at all, a batch anyway: those messages take no slot (a paused type's job
-   * stays ready for `resume()`; a type with no worker fails, naming the type).
+   * How many more messages of `type` a poller may hand over now: its free slots; unbounded
+   * for a type that takes no slot (paused: its job stays ready for `resume()`; no worker:
+   * it fails, naming the type).
    */
-  capacity(): number {
-    let free = 0;
-    let active = false;
-    for (const slots of this.slots.values()) {
-      if (slots.paused) continue;
-      active = true;
-      free += slots.free;
-    }
-    return active ? free : 10;
+  freeFor(type: string): number {
+    const slots = this.slots.get(type);
+    if (!slots || slots.paused) return Number.POSITIVE_INFINITY;
+    return slots.free;
+  }
+
+  /** Whether any registered, unpaused type has a free slot (else the poller need not receive). */
+  anyFree(): boolean {
+    for (const slots of this.slots.values()) if (slots.free > 0) return true;
+    return false;
   }
 
   /** Resolves on the next change of capacity (a slot freed, a worker added or resumed). */

@@ -5,9 +5,14 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import type { SqsBatchHandler } from "../jobs/dispatcher.ts";
+import { type SqsBatchHandler, sqsRecord } from "../aws/sqs-batch.ts";
+import { parseJobMessage } from "../jobs/message.ts";
 import type { JobLogger } from "../log.ts";
 import { LANES, type LaneName } from "../resources.ts";
+import { pickDeliverable } from "./pick.ts";
+
+/** Received messages held per lane, at most: a higher lane is always read while it has room. */
+const BUFFER_PER_LANE = 100;
 
 export interface PollerOptions {
   sqs: SQSClient;
@@ -15,8 +20,8 @@ export interface PollerOptions {
   queueArns: Record<LaneName, string>;
   region: string;
   handler: SqsBatchHandler;
-  /** How many more messages the process can start now (free worker slots). */
-  capacity(): number;
+  /** How many more jobs of `type` the process can start now (unbounded: takes no slot). */
+  freeFor(type: string): number;
   /** Resolves when capacity may have changed, or after `timeoutMs`. */
   capacityChanged(timeoutMs: number): Promise<void>;
   logger: JobLogger;
@@ -25,21 +30,20 @@ export interface PollerOptions {
 }
 
 /**
- * The local stand-in for Lambda's SQS event source mappings: it reads the lanes in priority
- * order, hands the real dispatcher SQS-event-shaped batches, deletes what succeeded and leaves
- * `batchItemFailures` to come back after the visibility timeout, as the mapping does.
+ * The local stand-in for Lambda's SQS event source mappings: it reads the lanes, hands the
+ * real dispatcher SQS-event-shaped batches, deletes what succeeded and leaves
+ * `batchItemFailures` to come back, as the mapping does.
  *
- * Strict priority: it hands over messages only into free worker slots, one lane at a time,
- * and before handing over a lane's messages it short-polls every higher lane, so nothing
- * starts from a lower lane while a higher one holds a job. It long-polls only when all lanes
- * are empty; what a long poll brings is buffered and sorted by lane before it is handed over.
+ * Strict priority per job type: every round it reads each lane that has buffer room (so it
+ * holds every visible message, up to its buffer), then hands over only what `pickDeliverable`
+ * allows: into free slots of the message's type, never a lower lane's job of a type while a
+ * higher lane holds one of it. It long-polls only when every lane is empty.
  */
 export class LocalPoller {
   private stopped = false;
   private readonly abort = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly longPolls = new Map<LaneName, Promise<void>>();
-  /** Received, not yet handed over: sorted by lane on every round (strict priority). */
   private readonly buffer: Record<LaneName, Message[]> = { critical: [], normal: [], low: [] };
   private loop?: Promise<void>;
 
@@ -68,55 +72,62 @@ export class LocalPoller {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const free = this.options.capacity();
-        if (free <= 0) {
+        let received = 0;
+        for (const lane of LANES) {
+          const room = BUFFER_PER_LANE - this.buffer[lane].length;
+          if (room <= 0 || this.longPolls.has(lane)) continue;
+          const messages = await this.receive(lane, Math.min(10, room), 0);
+          this.buffer[lane].push(...messages);
+          received += messages.length;
+        }
+        if (this.stopped) return;
+        const picked = pickDeliverable(
+          this.buffer,
+          (message) => parseJobMessage(message.Body ?? "")?.type ?? null,
+          (type) => this.options.freeFor(type),
+        );
+        let handed = 0;
+        for (const lane of LANES) {
+          for (let start = 0; start < picked[lane].length; start += 10) {
+            this.dispatch(lane, picked[lane].slice(start, start + 10));
+          }
+          handed += picked[lane].length;
+        }
+        if (handed > 0 || received > 0) continue;
+        if (LANES.some((lane) => this.buffer[lane].length > 0)) {
+          // Everything held waits for a slot: wait for one, then look at the lanes again.
           await this.options.capacityChanged(1000);
           continue;
         }
-        // The best lane we hold messages for; first look for anything in a higher lane.
-        let best = LANES.findIndex((lane) => this.buffer[lane].length > 0);
-        if (best === -1) best = LANES.length;
-        for (let i = 0; i < best; i += 1) {
-          const lane = LANES[i] as LaneName;
-          const messages = await this.receive(lane, Math.min(10, free), 0);
-          if (messages.length > 0) {
-            this.buffer[lane].push(...messages);
-            best = i;
-            break;
-          }
-        }
-        if (this.stopped) return;
-        const lane = LANES[best];
-        if (lane) {
-          this.dispatch(lane, this.buffer[lane].splice(0, Math.min(10, free)));
-          continue;
-        }
-        // Every lane is empty: long-poll them all; whatever comes in is buffered and sorted
-        // by lane on the next round.
-        for (const lane of LANES) {
-          if (this.longPolls.has(lane)) continue;
-          const poll = this.receive(lane, Math.min(10, free), this.options.waitSeconds ?? 5)
-            .then((messages) => {
-              this.buffer[lane].push(...messages);
-            })
-            .catch((error: unknown) => {
-              if (!this.stopped) {
-                this.options.logger.error("poller receive failed", {
-                  lane,
-                  error: (error as Error).message,
-                });
-              }
-            })
-            .finally(() => this.longPolls.delete(lane));
-          this.longPolls.set(lane, poll);
-        }
-        await Promise.race(this.longPolls.values());
+        await this.longPollAll();
       } catch (error) {
         if (this.stopped) return;
         this.options.logger.error("poller receive failed", { error: (error as Error).message });
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
+  }
+
+  /** Every lane is empty: long-poll them all; what comes in is sorted out on the next round. */
+  private async longPollAll(): Promise<void> {
+    for (const lane of LANES) {
+      if (this.longPolls.has(lane)) continue;
+      const poll = this.receive(lane, 10, this.options.waitSeconds ?? 5)
+        .then((messages) => {
+          this.buffer[lane].push(...messages);
+        })
+        .catch((error: unknown) => {
+          if (!this.stopped) {
+            this.options.logger.error("poller receive failed", {
+              lane,
+              error: (error as Error).message,
+            });
+          }
+        })
+        .finally(() => this.longPolls.delete(lane));
+      this.longPolls.set(lane, poll);
+    }
+    await Promise.race(this.longPolls.values());
   }
 
   private async receive(lane: LaneName, max: number, waitSeconds: number): Promise<Message[]> {
@@ -159,23 +170,6 @@ export class LocalPoller {
   }
 
   private toRecord(lane: LaneName, message: Message): SQSRecord {
-    const attributes = message.Attributes ?? {};
-    return {
-      messageId: message.MessageId as string,
-      receiptHandle: message.ReceiptHandle as string,
-      body: message.Body ?? "",
-      attributes: {
-        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? "1",
-        SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
-        SenderId: attributes.SenderId ?? "local",
-        ApproximateFirstReceiveTimestamp:
-          attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: message.MD5OfBody ?? "",
-      eventSource: "aws:sqs",
-      eventSourceARN: this.options.queueArns[lane],
-      awsRegion: this.options.region,
-    };
+    return sqsRecord(message, this.options.queueArns[lane], this.options.region);
   }
 }

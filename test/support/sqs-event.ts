@@ -1,4 +1,5 @@
 import type { SQSEvent } from "aws-lambda";
+import { sqsRecord } from "../../lib/aws/sqs-batch.ts";
 
 /** An SQS event as Lambda's event source mapping hands it over, one record per body. */
 export function sqsEvent(
@@ -6,21 +7,12 @@ export function sqsEvent(
   queueArn = "arn:aws:sqs:us-east-1:000000000000:local-normal",
 ): SQSEvent {
   return {
-    Records: bodies.map((body, i) => ({
-      messageId: `message-${i}`,
-      receiptHandle: `handle-${i}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: String(Date.now()),
-        SenderId: "AIDAEXAMPLE",
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: queueArn,
-      awsRegion: "us-east-1",
-    })),
+    Records: bodies.map((body, i) =>
+      sqsRecord(
+        { MessageId: `message-${i}`, ReceiptHandle: `handle-${i}`, Body: body },
+        queueArn,
+        "us-east-1",
+      ),
+    ),
   };
 }

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -11,7 +11,11 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../lib/aws/job-table.ts";
 import { SqsLanes } from "../../lib/aws/lanes.ts";
-import { JobSystem } from "../../lib/jobs/system.ts";
+import { sqsBatchHandler } from "../../lib/aws/sqs-batch.ts";
+import { createJobSystem, type JobSystem } from "../../lib/jobs/api.ts";
+import { dispatch } from "../../lib/jobs/deliver.ts";
+import { systemClock } from "../../lib/jobs/deps.ts";
+import { beginRun } from "../../lib/jobs/run/begin.ts";
 import type { JobRecord } from "../../lib/jobs/types.ts";
 import type { JobLogger } from "../../lib/log.ts";
 import { sqsEvent } from "../support/sqs-event.ts";
@@ -30,12 +34,12 @@ let warnings: string[];
 function system(now = 1_000_000): JobSystem {
   warnings = [];
   const logger: JobLogger = { info() {}, warn: (message) => warnings.push(message), error() {} };
-  return new JobSystem({
-    store: new DynamoJobStore(documents, { tableName: "jobs" }),
+  return createJobSystem({
+    store: new DynamoJobStore(documents, { tableName: "jobs", now: () => now }),
     lanes: new SqsLanes(sqsClient, queueUrls),
     logger,
     cleanup: new Map([["saveImage/local", 7]]),
-    now: () => now,
+    clock: { now: () => now, sleep: systemClock.sleep },
   });
 }
 
@@ -79,7 +83,7 @@ describe("scheduleJob's AWS calls", () => {
   it("writes the record with a conditional put, then sends { id, type } to the priority's lane", async () => {
     ddb.on(PutCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({ MessageId: "m1" });
-    const job = await system().scheduleJob({
+    const job = await system().backgroundJobs.scheduleJob({
       type: "saveImage/local",
       data: { a: 1 },
       priority: "critical",
@@ -109,8 +113,8 @@ describe("scheduleJob's AWS calls", () => {
     ddb.on(PutCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({});
     const jobs = system();
-    await jobs.scheduleJob({ type: "t", data: {}, priority: "low" });
-    await jobs.scheduleJob({ type: "t", data: {}, priority: -9 });
+    await jobs.backgroundJobs.scheduleJob({ type: "t", data: {}, priority: "low" });
+    await jobs.backgroundJobs.scheduleJob({ type: "t", data: {}, priority: -9 });
     expect(sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.QueueUrl)).toEqual(
       [queueUrls.low, queueUrls.normal],
     );
@@ -122,7 +126,7 @@ describe("scheduleJob's AWS calls", () => {
         name: "ProvisionedThroughputExceededException",
       }),
     );
-    await expect(system().scheduleJob({ type: "t", data: {} })).rejects.toThrow(
+    await expect(system().backgroundJobs.scheduleJob({ type: "t", data: {} })).rejects.toThrow(
       /exceeds the allowed throughput/,
     );
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
@@ -136,7 +140,7 @@ describe("scheduleJob's AWS calls", () => {
         Object.assign(new Error("We encountered an internal error"), { name: "InternalError" }),
       );
     const jobs = system();
-    const job = await jobs.scheduleJob({ type: "t", data: {} });
+    const job = await jobs.backgroundJobs.scheduleJob({ type: "t", data: {} });
     expect(job._doc.status).toBe("ready");
     expect(warnings).toEqual(["enqueue failed; the reconciler will deliver it"]);
   });
@@ -146,10 +150,15 @@ describe("claim and settle are single conditional updates", () => {
   it("claims ready or waiting, due jobs: status, fresh runId and lease in one update", async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: record() });
     const store = new DynamoJobStore(documents, { tableName: "jobs" });
-    await store.claimJob("job1", { runId: "run9", now: 1000, workTimeout: 60_000 });
+    await store.claimJob("job1", {
+      runId: "run9",
+      type: "saveImage/local",
+      now: 1000,
+      workTimeout: 60_000,
+    });
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe(
-      "#status IN (:ready, :waiting) AND #after <= :now AND attribute_not_exists(#repeat)",
+      "#status IN (:ready, :waiting) AND #after <= :now AND attribute_not_exists(#repeat) AND #type = :type",
     );
     expect(input?.ReturnValuesOnConditionCheckFailure).toBe("ALL_OLD");
     const names = input?.ExpressionAttributeNames ?? {};
@@ -180,7 +189,12 @@ describe("claim and settle are single conditional updates", () => {
       }),
     );
     const store = new DynamoJobStore(documents, { tableName: "jobs" });
-    const result = await store.claimJob("job1", { runId: "run9", now: 1000, workTimeout: 60_000 });
+    const result = await store.claimJob("job1", {
+      runId: "run9",
+      type: "saveImage/local",
+      now: 1000,
+      workTimeout: 60_000,
+    });
     expect(result).toEqual({
       current: expect.objectContaining({ _id: "job1", status: "completed" }),
     });
@@ -190,7 +204,7 @@ describe("claim and settle are single conditional updates", () => {
   it("done() is conditional on the runId, sets the TTL for a cleanup type, and drops the index keys", async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: record({ status: "completed" }) });
     const jobs = system(1_000_000);
-    const job = jobs.beginRun(record());
+    const { job } = beginRun(jobs.deps, record());
     expect(await job.done("ok")).toBe(true);
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe("#runId = :runId AND #status = :running");
@@ -212,7 +226,7 @@ describe("claim and settle are single conditional updates", () => {
         $metadata: {},
       }),
     );
-    const job = system().beginRun(record());
+    const { job } = beginRun(system().deps, record());
     expect(await job.done()).toBe(false);
   });
 
@@ -222,7 +236,10 @@ describe("claim and settle are single conditional updates", () => {
       Attributes: record({ status: "waiting", after: now + 20 * 60_000, runId: null }),
     });
     sqs.on(SendMessageCommand).resolves({});
-    const job = system(now).beginRun(record({ retryWait: 20 * 60_000, retryBackoff: "constant" }));
+    const { job } = beginRun(
+      system(now).deps,
+      record({ retryWait: 20 * 60_000, retryBackoff: "constant" }),
+    );
     expect(await job.fail("later")).toBe(true);
     expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.DelaySeconds).toBe(900);
   });
@@ -243,14 +260,23 @@ describe("the dispatcher's answers to SQS", () => {
       }),
     );
     sqs.on(SendMessageCommand).resolves({});
-    const { createDispatcher } = await import("../../lib/jobs/dispatcher.ts");
-    const response = await createDispatcher(jobs)(
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    const handler = sqsBatchHandler(sqsClient, queueUrls, (deliveries) =>
+      dispatch(jobs.deps, deliveries),
+    );
+    const response = await handler(
       sqsEvent(
         ["not json", JSON.stringify({ id: "job1", type: "saveImage/local" })],
         "arn:aws:sqs:us-east-1:000000000000:normal",
       ),
     );
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "message-0" }] });
+    // The poison message comes back after a pause, not at once.
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).toMatchObject({
+      QueueUrl: queueUrls.normal,
+      ReceiptHandle: "handle-0",
+      VisibilityTimeout: 10,
+    });
     expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toMatchObject({
       QueueUrl: queueUrls.normal,
       DelaySeconds: 900,

@@ -1,0 +1,94 @@
+import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Delivery, DeliveryOutcome } from "../jobs/deps.ts";
+import { parseJobMessage } from "../jobs/message.ts";
+import type { LaneName } from "../resources.ts";
+import { queueUrlForArn } from "./lanes.ts";
+
+/** Handles one SQS batch; Lambda's event source mapping and the local poller both call it. */
+export type SqsBatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+/**
+ * A received SQS message as the record Lambda's event source mapping hands over: what the
+ * local poller builds its events from, and the tests theirs.
+ */
+export function sqsRecord(
+  message: {
+    MessageId?: string;
+    ReceiptHandle?: string;
+    Body?: string;
+    MD5OfBody?: string;
+    Attributes?: Partial<Record<string, string>>;
+  },
+  queueArn: string,
+  region: string,
+): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  const now = String(Date.now());
+  return {
+    messageId: message.MessageId as string,
+    receiptHandle: message.ReceiptHandle as string,
+    body: message.Body ?? "",
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? "1",
+      SentTimestamp: attributes.SentTimestamp ?? now,
+      SenderId: attributes.SenderId ?? "local",
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? now,
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? "",
+    eventSource: "aws:sqs",
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+/** An SQS record as the dispatcher's neutral delivery. */
+export function toDelivery(record: SQSRecord): Delivery {
+  return {
+    messageId: record.messageId,
+    message: parseJobMessage(record.body),
+    body: record.body,
+    receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+  };
+}
+
+/**
+ * The SQS face of the dispatcher: an `SQSEvent` in, a partial batch response out. A message
+ * to retry is reported as a batch item failure and held back for its pause with
+ * `ChangeMessageVisibility` (not at once, not after the whole visibility timeout).
+ *
+ * @example export const handler = sqsBatchHandler(sqs, queueUrls, (d) => dispatch(deps, d));
+ */
+export function sqsBatchHandler(
+  sqs: SQSClient,
+  queueUrls: Record<LaneName, string>,
+  dispatch: (deliveries: Delivery[]) => Promise<DeliveryOutcome[]>,
+): SqsBatchHandler {
+  return async (event) => {
+    const outcomes = await dispatch(event.Records.map(toDelivery));
+    const records = new Map(event.Records.map((record) => [record.messageId, record]));
+    const failures = outcomes.filter((outcome) => outcome.outcome === "retry");
+    await Promise.all(
+      failures.map(async (failure) => {
+        const record = records.get(failure.messageId);
+        const QueueUrl = record && queueUrlForArn(queueUrls, record.eventSourceARN);
+        if (!record || !QueueUrl) return;
+        await sqs
+          .send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl,
+              ReceiptHandle: record.receiptHandle,
+              VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(failure.delaySeconds))),
+            }),
+          )
+          .catch(() => {
+            // The message still comes back after the visibility timeout.
+          });
+      }),
+    );
+    return {
+      batchItemFailures: failures.map((failure) => ({ itemIdentifier: failure.messageId })),
+    };
+  };
+}

@@ -1,0 +1,158 @@
+import { JobValidationError } from "../errors.ts";
+import type { JobDeps } from "./deps.ts";
+import type { JobLogEntry, JobRecord, JsonObject } from "./types.ts";
+import { MAX_RESULT_BYTES, toJsonValue, type ValidJobRequest } from "./validate.ts";
+
+/**
+ * Bounds on what a worker writes, so a record stays under DynamoDB's 400 KB whatever happens:
+ * `data` (300 KB, checked at schedule time) + result (32 KB) + failures and log (16 KB each).
+ */
+const MAX_FAILURES_KEPT = 50;
+const MAX_FAILURES_BYTES = 16 * 1024;
+const MAX_FAILURE_MESSAGE = 4096;
+export const MAX_LOG_ENTRIES = 50;
+const MAX_LOG_BYTES = 16 * 1024;
+const MAX_LOG_MESSAGE = 2048;
+
+/** A new job's record, ready to run at `now` (or at its schedule's first instant, for a template). */
+export function newRecord(id: string, request: ValidJobRequest, now: number): JobRecord {
+  return {
+    _id: id,
+    type: request.type,
+    data: request.data,
+    status: "ready",
+    priority: request.priority,
+    retries: request.retry.retries,
+    retried: 0,
+    retryWait: request.retry.retryWait,
+    retryBackoff: request.retry.retryBackoff,
+    retryUntil: request.retry.retryUntil,
+    repeatRetries: request.retry.retries,
+    after: now,
+    created: now,
+    updated: now,
+    liveSince: now,
+    progress: { completed: 0, total: 1, percent: 0 },
+    failures: [],
+    runId: null,
+    repeated: 0,
+    log: [],
+  };
+}
+
+/** A copy of a job to run now as a new job: its own id, a full retry budget, no history. */
+export function freshRun(source: JobRecord, id: string, now: number): JobRecord {
+  const copy: JobRecord = {
+    ...source,
+    _id: id,
+    status: "ready",
+    retries: source.repeatRetries,
+    retried: 0,
+    after: now,
+    created: now,
+    updated: now,
+    liveSince: now,
+    progress: { completed: 0, total: 1, percent: 0 },
+    failures: [],
+    runId: null,
+    log: [],
+  };
+  for (const key of [
+    "result",
+    "expiresAt",
+    "leaseUntil",
+    "workTimeout",
+    "repeat",
+    "lastFiredAt",
+    "lastOccurrenceId",
+    "templateId",
+    "nudges",
+    "dueAt",
+  ] as const) {
+    delete copy[key];
+  }
+  return copy;
+}
+
+/**
+ * A worker's result as stored: an object as is, anything else as `{ value }` (Reaction's
+ * shape). Refused with a `JobValidationError` naming `result` when it is not JSON or too large,
+ * so `done()` fails loudly instead of never being stored.
+ */
+export function resultValue(result: unknown): JsonObject {
+  const value = toJsonValue(result instanceof Error ? result.message : (result ?? {}), "result");
+  const object =
+    typeof value === "object" && value !== null && !Array.isArray(value) ? value : { value };
+  const bytes = Buffer.byteLength(JSON.stringify(object), "utf8");
+  if (bytes > MAX_RESULT_BYTES) {
+    throw new JobValidationError(
+      "result",
+      `is ${bytes} bytes as JSON; the limit is ${MAX_RESULT_BYTES}. Store large results elsewhere and return a reference`,
+    );
+  }
+  return object;
+}
+
+/** A failure as stored: `{ value }` with the message (Reaction's shape), or the object given. */
+export function failureValue(error: unknown): JsonObject {
+  if (error === undefined) return { value: "No error information provided" };
+  if (error instanceof Error) return { value: error.message.slice(0, MAX_FAILURE_MESSAGE) };
+  if (typeof error === "string") return { value: error.slice(0, MAX_FAILURE_MESSAGE) };
+  try {
+    const value = toJsonValue(error, "error");
+    const object =
+      typeof value === "object" && value !== null && !Array.isArray(value) ? value : { value };
+    if (JSON.stringify(object).length <= MAX_FAILURE_MESSAGE) return object;
+  } catch {
+    // not JSON: its text below
+  }
+  return { value: String(error).slice(0, MAX_FAILURE_MESSAGE) };
+}
+
+/** The failures list with `failure` appended, oldest dropped to stay within its bounds. */
+export function withFailure(failures: JsonObject[] | undefined, failure: JsonObject): JsonObject[] {
+  return newestWithin([...(failures ?? []), failure], MAX_FAILURES_KEPT, MAX_FAILURES_BYTES);
+}
+
+/** A run's log as stored: entries with epoch times, oldest dropped to stay within bounds. */
+export function storedLog(entries: JobLogEntry[]): JobRecord["log"] {
+  const stored = entries.map((entry) => ({
+    ...entry,
+    message: entry.message.slice(0, MAX_LOG_MESSAGE),
+    time: entry.time.getTime(),
+  }));
+  return newestWithin(stored, MAX_LOG_ENTRIES, MAX_LOG_BYTES);
+}
+
+function newestWithin<T>(items: T[], count: number, bytes: number): T[] {
+  const kept: T[] = [];
+  let total = 0;
+  for (let i = items.length - 1; i >= 0 && kept.length < count; i -= 1) {
+    const size = Buffer.byteLength(JSON.stringify(items[i]), "utf8");
+    if (total + size > bytes && kept.length > 0) break;
+    total += size;
+    kept.unshift(items[i] as T);
+  }
+  return kept;
+}
+
+/** TTL for a job ending now, when its type has a cleanup rule. */
+export function expiryFor(deps: JobDeps, type: string, now: number): { expiresAt?: number } {
+  const days = deps.cleanup.get(type);
+  return days === undefined ? {} : { expiresAt: Math.floor(now / 1000) + days * 86_400 };
+}
+
+/** The fields every log line about a job carries (never its data). */
+export function jobFields(
+  record: Pick<JobRecord, "_id" | "type" | "runId" | "retried" | "retries">,
+  runId?: string | null,
+) {
+  const attempts = record.retried + record.retries;
+  return {
+    jobId: record._id,
+    type: record.type,
+    runId: runId ?? record.runId,
+    attempt: record.retried,
+    of: attempts >= Number.MAX_SAFE_INTEGER - 1 ? "forever" : attempts,
+  };
+}

@@ -1,0 +1,489 @@
+/**
+ * One contract for the job table, run against the in-memory store (the model check's) and the
+ * DynamoDB adapter on DynamoDB Local: what the lifecycle may rely on holds for both.
+ */
+import { randomUUID } from "node:crypto";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CANCEL_LOG_PREFIX, DynamoJobStore } from "../../lib/aws/job-table.ts";
+import type { CancelRequest, JobStore } from "../../lib/jobs/deps.ts";
+import type { JobRecord, JsonObject } from "../../lib/jobs/types.ts";
+import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
+import { captureLogger } from "../support/capture-logger.ts";
+import { FakeClock } from "../support/memory/clock.ts";
+import { MemoryJobStore } from "../support/memory/job-store.ts";
+
+/** Fake time far past the real one: DynamoDB Local's TTL sweeper must not touch our records. */
+const T0 = Date.UTC(2030, 0, 1);
+
+interface World {
+  store: JobStore;
+  clock: FakeClock;
+}
+/** A fresh store (on its own fake clock, starting at `T0`), called inside each test. */
+type MakeWorld = (options?: { indexLagMs?: number }) => World;
+
+/** A fresh id or type per use: the DynamoDB table is shared by every test in the file. */
+function unique(label: string): string {
+  return `${label}${randomUUID().replaceAll("-", "").slice(0, 16)}`;
+}
+
+function job(overrides: Partial<JobRecord> = {}): JobRecord {
+  return {
+    _id: unique("J"),
+    type: unique("type"),
+    data: { shopId: "s1" },
+    status: "ready",
+    priority: 0,
+    retries: 6,
+    retried: 0,
+    retryWait: 5000,
+    retryBackoff: "constant",
+    retryUntil: 8.64e15,
+    repeatRetries: 6,
+    after: T0,
+    created: T0,
+    updated: T0,
+    progress: { completed: 0, total: 1, percent: 0 },
+    failures: [],
+    runId: null,
+    repeated: 0,
+    log: [],
+    ...overrides,
+  };
+}
+
+/** JSON no DynamoDB map can carry: beyond 38 digits' range, and an own `__proto__` key. */
+const TRICKY_TEXT = '{"big":1e21,"tiny":1e-200,"nested":{"__proto__":{"x":1},"a":2},"list":[1e21]}';
+const tricky = (): JsonObject => JSON.parse(TRICKY_TEXT) as JsonObject;
+
+function expectTricky(value: unknown): void {
+  expect(JSON.stringify(value)).toBe(JSON.stringify(tricky()));
+  const object = value as { big: number; tiny: number; nested: Record<string, unknown> };
+  expect(object.big).toBe(1e21);
+  expect(object.tiny).toBe(1e-200);
+  expect(Object.hasOwn(object.nested, "__proto__")).toBe(true);
+  expect(Object.getPrototypeOf(object.nested)).toBe(Object.prototype);
+  expect(object.nested.x).toBeUndefined();
+  expect(object.nested.a).toBe(2);
+}
+
+const claimOf = (record: JobRecord, now = T0, runId = unique("R")) => ({
+  runId,
+  type: record.type,
+  now,
+  workTimeout: 60_000,
+});
+
+function jobStoreContract(name: string, makeWorld: MakeWorld): void {
+  describe(name, () => {
+    it("inserts a job once: the same id again is `exists`, and the first record stays", async () => {
+      const { store } = makeWorld();
+      const record = job();
+      expect(await store.insertJob(record)).toBe("inserted");
+      expect(await store.insertJob({ ...record, priority: 10 })).toBe("exists");
+      expect(await store.getJob(record._id)).toMatchObject({ _id: record._id, priority: 0 });
+      expect(await store.getJob(unique("missing"))).toBeNull();
+    });
+
+    it("claims a ready, due job of the claim's type: running, leased, one attempt spent", async () => {
+      const { store } = makeWorld();
+      const record = job();
+      await store.insertJob(record);
+      const claim = claimOf(record, T0 + 5);
+      const result = await store.claimJob(record._id, claim);
+      expect(result).toMatchObject({
+        claimed: { status: "running", runId: claim.runId, leaseUntil: T0 + 5 + 60_000 },
+      });
+      expect(result).toMatchObject({ claimed: { retries: 5, retried: 1, workTimeout: 60_000 } });
+      const again = await store.claimJob(record._id, claimOf(record, T0 + 6));
+      expect(again).toEqual({ current: expect.objectContaining({ runId: claim.runId }) });
+    });
+
+    it("does not claim a job not yet due, paused, a template, or unknown", async () => {
+      const { store } = makeWorld();
+      const early = job({ status: "waiting", after: T0 + 1000 });
+      const paused = job({ status: "paused" });
+      const template = job({
+        status: "waiting",
+        repeat: { schedule: "every 5 mins", form: "cron" },
+      });
+      for (const record of [early, paused, template]) {
+        await store.insertJob(record);
+        const result = await store.claimJob(record._id, claimOf(record));
+        expect(result).toEqual({ current: expect.objectContaining({ status: record.status }) });
+      }
+      expect(await store.claimJob(early._id, claimOf(early, T0 + 1000))).toHaveProperty("claimed");
+      const missing = job();
+      expect(await store.claimJob(missing._id, claimOf(missing))).toEqual({ current: null });
+    });
+
+    it("a claim of another type returns the record unchanged and leaves it claimable", async () => {
+      const { store } = makeWorld();
+      const record = job();
+      await store.insertJob(record);
+      const before = await store.getJob(record._id);
+      const result = await store.claimJob(record._id, { ...claimOf(record), type: "other/type" });
+      expect(result).toEqual({ current: before });
+      expect(await store.getJob(record._id)).toEqual(before);
+      expect(await store.claimJob(record._id, claimOf(record))).toHaveProperty("claimed");
+    });
+
+    it("settles a run only under its runId, and only once", async () => {
+      const { store } = makeWorld();
+      const record = job();
+      await store.insertJob(record);
+      const claim = claimOf(record);
+      await store.claimJob(record._id, claim);
+      const done = { status: "completed" as const, runId: null, updated: T0 + 10 };
+      expect(await store.settleRun(record._id, "someone-else", done)).toBeNull();
+      expect(await store.getJob(record._id)).toMatchObject({ status: "running" });
+      expect(await store.settleRun(record._id, claim.runId, done)).toMatchObject({
+        status: "completed",
+        runId: null,
+      });
+      expect(await store.settleRun(record._id, claim.runId, done)).toBeNull();
+    });
+
+    it("expires a run only once its lease has passed, and only that run", async () => {
+      const { store } = makeWorld();
+      const record = job();
+      await store.insertJob(record);
+      const claim = claimOf(record);
+      await store.claimJob(record._id, claim);
+      const lease = T0 + 60_000;
+      const failed = { status: "failed" as const, runId: null };
+      expect(await store.expireRun(record._id, claim.runId, lease, failed)).toBeNull();
+      expect(await store.expireRun(record._id, "other", lease + 1, failed)).toBeNull();
+      expect(await store.expireRun(record._id, claim.runId, lease + 1, failed)).toMatchObject({
+        status: "failed",
+      });
+    });
+
+    it("records a firing only from the status read, and only for a later instant", async () => {
+      const { store } = makeWorld();
+      const template = job({
+        status: "waiting",
+        repeat: { schedule: "every 1 min", form: "cron" },
+      });
+      await store.insertJob(template);
+      const changes = (firedAt: number) => ({ status: "waiting" as const, lastFiredAt: firedAt });
+      const t1 = T0 + 60_000;
+      expect(
+        await store.recordFiring(template._id, { firedAt: t1, status: "paused" }, changes(t1)),
+      ).toBeNull();
+      expect(
+        await store.recordFiring(template._id, { firedAt: t1, status: "waiting" }, changes(t1)),
+      ).toMatchObject({ lastFiredAt: t1 });
+      for (const again of [t1, t1 - 60_000]) {
+        expect(
+          await store.recordFiring(
+            template._id,
+            { firedAt: again, status: "waiting" },
+            changes(again),
+          ),
+        ).toBeNull();
+      }
+      const t2 = t1 + 60_000;
+      await store.transition(template._id, ["waiting"], { status: "paused" });
+      expect(
+        await store.recordFiring(template._id, { firedAt: t2, status: "waiting" }, changes(t2)),
+      ).toBeNull();
+      expect(
+        await store.recordFiring(
+          template._id,
+          { firedAt: t2, status: "paused" },
+          { status: "paused", lastFiredAt: t2 },
+        ),
+      ).toMatchObject({ lastFiredAt: t2, status: "paused" });
+    });
+
+    it("heartbeats only under the runId, extending the lease and saving progress", async () => {
+      const { store } = makeWorld();
+      const record = job();
+      await store.insertJob(record);
+      const claim = claimOf(record);
+      await store.claimJob(record._id, claim);
+      const progress = { completed: 1, total: 2, percent: 50 };
+      expect(await store.heartbeat(record._id, "other", T0 + 99_000, { progress })).toBe(false);
+      expect(await store.heartbeat(record._id, claim.runId, T0 + 99_000, { progress })).toBe(true);
+      expect(await store.getJob(record._id)).toMatchObject({ leaseUntil: T0 + 99_000, progress });
+      await store.settleRun(record._id, claim.runId, { status: "completed" });
+      expect(await store.heartbeat(record._id, claim.runId, T0 + 1, { progress })).toBe(false);
+    });
+
+    it("transitions only from the given statuses, and removes only from the given ones", async () => {
+      const { store } = makeWorld();
+      const record = job({ status: "waiting" });
+      await store.insertJob(record);
+      expect(await store.transition(record._id, ["paused"], { status: "ready" })).toBeNull();
+      expect(
+        await store.transition(record._id, ["ready", "waiting"], { status: "cancelled" }),
+      ).toMatchObject({ status: "cancelled" });
+      expect(await store.removeJob(record._id, ["completed", "failed"])).toBe(false);
+      expect(await store.getJob(record._id)).not.toBeNull();
+      expect(await store.removeJob(record._id, ["cancelled"])).toBe(true);
+      expect(await store.getJob(record._id)).toBeNull();
+      expect(await store.removeJob(record._id, ["cancelled"])).toBe(false);
+    });
+
+    it("keeps the open and due indexes in step with the status", async () => {
+      const { store } = makeWorld();
+      const record = job({ status: "waiting", after: T0 + 1000 });
+      await store.insertJob(record);
+      const open = async () => (await store.openJobsOfType(record.type)).map((entry) => entry._id);
+      const due = async (before: number) => (await store.dueJobs(before)).includes(record._id);
+      expect(await open()).toEqual([record._id]);
+      expect([await due(T0 + 999), await due(T0 + 1000)]).toEqual([false, true]);
+
+      await store.transition(record._id, ["waiting"], { status: "paused" });
+      expect([await open(), await due(T0 + 1000)]).toEqual([[record._id], false]);
+
+      await store.transition(record._id, ["paused"], { status: "waiting", after: T0 + 2000 });
+      expect([await due(T0 + 1999), await due(T0 + 2000)]).toEqual([false, true]);
+
+      const claim = claimOf(record, T0 + 2000);
+      await store.claimJob(record._id, claim);
+      // A running job stays in the due index (the reconciler checks its lease).
+      expect([await open(), await due(T0 + 2000)]).toEqual([[record._id], true]);
+
+      await store.settleRun(record._id, claim.runId, { status: "completed" });
+      expect([await open(), await due(Number.MAX_SAFE_INTEGER)]).toEqual([[], false]);
+    });
+
+    it("lets the index keeping win over a change it overrides, rather than failing", async () => {
+      const { store } = makeWorld();
+      const record = job();
+      await store.insertJob(record);
+      const claim = claimOf(record);
+      await store.claimJob(record._id, claim);
+      // Back to waiting: a lease in the changes is removed all the same, not an error.
+      const back = await store.settleRun(record._id, claim.runId, {
+        status: "waiting",
+        after: T0 + 5000,
+        leaseUntil: T0 + 1,
+        workTimeout: 1,
+      });
+      expect(back).toMatchObject({ status: "waiting", dueAt: T0 + 5000 });
+      expect(back).not.toHaveProperty("leaseUntil");
+      expect(back).not.toHaveProperty("workTimeout");
+    });
+
+    it("hides a job from its type's index for the index lag", async () => {
+      const { store, clock } = makeWorld({ indexLagMs: 5000 });
+      const record = job({ created: clock.now() });
+      await store.insertJob(record);
+      expect(await store.openJobsOfType(record.type)).toEqual([]);
+      await clock.advance(5000);
+      expect(await store.openJobsOfType(record.type)).toEqual([
+        { _id: record._id, created: record.created },
+      ]);
+    });
+
+    it("returns no record past its TTL", async () => {
+      const { store, clock } = makeWorld();
+      const record = job();
+      await store.insertJob(record);
+      const claim = claimOf(record);
+      await store.claimJob(record._id, claim);
+      const expiresAt = Math.floor(clock.now() / 1000) + 10;
+      await store.settleRun(record._id, claim.runId, { status: "completed", expiresAt });
+      expect(await store.getJob(record._id)).toMatchObject({ status: "completed", expiresAt });
+      await clock.advance(10_000);
+      expect(await store.getJob(record._id)).toBeNull();
+    });
+
+    it("round-trips data, result, failures and log exactly, on every read and write path", async () => {
+      const { store } = makeWorld();
+      const record = job({ data: tricky(), failures: [tricky()] });
+      await store.insertJob(record);
+      const read = await store.getJob(record._id);
+      expectTricky(read?.data);
+      expectTricky(read?.failures[0]);
+
+      const refused = await store.claimJob(record._id, { ...claimOf(record), type: "other" });
+      expectTricky("current" in refused ? refused.current?.data : undefined);
+      const claim = claimOf(record);
+      const claimed = await store.claimJob(record._id, claim);
+      expectTricky("claimed" in claimed ? claimed.claimed.data : undefined);
+
+      const entry = { time: T0, runId: claim.runId, level: "info" as const, message: "m" };
+      await store.heartbeat(record._id, claim.runId, T0 + 99_000, {
+        log: [{ ...entry, data: tricky() }],
+      });
+      expectTricky((await store.getJob(record._id))?.log[0]?.data);
+
+      const settled = await store.settleRun(record._id, claim.runId, {
+        status: "completed",
+        result: tricky(),
+        failures: [tricky(), tricky()],
+      });
+      expectTricky(settled?.result);
+      expectTricky(settled?.failures[1]);
+      expectTricky(settled?.data);
+      const final = await store.getJob(record._id);
+      expectTricky(final?.result);
+      expectTricky(final?.log[0]?.data);
+    });
+
+    it("does not let a caller's objects alias the stored record", async () => {
+      const { store } = makeWorld();
+      const record = job();
+      await store.insertJob(record);
+      record.data.shopId = "changed";
+      const read = (await store.getJob(record._id)) as JobRecord;
+      read.data.shopId = "changed too";
+      expect((await store.getJob(record._id))?.data).toEqual({ shopId: "s1" });
+    });
+
+    describe("the cancel log", () => {
+      const request = (at: number, filter = `{"type":"t","n":${at}}`): CancelRequest => ({
+        filter,
+        at,
+      });
+
+      it("records requests in order, which `cancelsFor` reads back", async () => {
+        const { store } = makeWorld();
+        const type = unique("type");
+        expect(await store.cancelsFor(type)).toEqual([]);
+        expect(await store.recordCancel(type, request(T0))).toBe("recorded");
+        expect(await store.recordCancel(type, request(T0 + 1))).toBe("recorded");
+        expect(await store.cancelsFor(type)).toEqual([request(T0), request(T0 + 1)]);
+        expect(await store.cancelsFor(unique("type"))).toEqual([]);
+      });
+
+      it("is found by the oldest pending request's time, and is never a job", async () => {
+        const { store } = makeWorld();
+        const type = unique("type");
+        await store.recordCancel(type, request(T0 + 100));
+        await store.recordCancel(type, request(T0 + 200));
+        expect(await store.typesWithCancels(T0 + 99)).not.toContain(type);
+        expect(await store.typesWithCancels(T0 + 100)).toContain(type);
+        expect(await store.getJob(`${CANCEL_LOG_PREFIX}${type}`)).toBeNull();
+        const due = await store.dueJobs(Number.MAX_SAFE_INTEGER);
+        expect(due.filter((id) => id.includes(type))).toEqual([]);
+
+        await store.dropCancels(type, [request(T0 + 100)]);
+        expect(await store.typesWithCancels(T0 + 199)).not.toContain(type);
+        expect(await store.typesWithCancels(T0 + 200)).toContain(type);
+      });
+
+      it("drops exactly the applied requests; one recorded meanwhile stays", async () => {
+        const { store } = makeWorld();
+        const type = unique("type");
+        const [a, b, c] = [request(T0), request(T0 + 1), request(T0 + 2)];
+        await store.recordCancel(type, a);
+        await store.recordCancel(type, b);
+        // Same time, other filter: not the applied request.
+        await store.recordCancel(type, request(T0, '{"type":"other"}'));
+        await store.dropCancels(type, [a]);
+        expect(await store.cancelsFor(type)).toEqual([b, request(T0, '{"type":"other"}')]);
+
+        // Racing a drop: whichever wins, the new request survives; a lost drop retries later.
+        await Promise.all([store.dropCancels(type, [b]), store.recordCancel(type, c)]);
+        const after = await store.cancelsFor(type);
+        expect(after).toContainEqual(c);
+        await store.dropCancels(type, [b]);
+        expect(await store.cancelsFor(type)).toEqual([request(T0, '{"type":"other"}'), c]);
+        // Dropping what is not there changes nothing.
+        await store.dropCancels(type, [a, b]);
+        expect(await store.cancelsFor(type)).toHaveLength(2);
+      });
+
+      it("is gone once every request is dropped", async () => {
+        const { store } = makeWorld();
+        const type = unique("type");
+        await store.recordCancel(type, request(T0));
+        await store.recordCancel(type, request(T0 + 1));
+        await store.dropCancels(type, [request(T0), request(T0 + 1)]);
+        expect(await store.cancelsFor(type)).toEqual([]);
+        expect(await store.typesWithCancels(Number.MAX_SAFE_INTEGER)).not.toContain(type);
+        await store.dropCancels(type, [request(T0)]); // a drop on no log is fine
+        expect(await store.recordCancel(type, request(T0 + 2))).toBe("recorded");
+        expect(await store.cancelsFor(type)).toEqual([request(T0 + 2)]);
+      });
+
+      it("refuses a request past 256 KB as `full`, and takes one again after a drop", async () => {
+        const { store } = makeWorld();
+        const type = unique("type");
+        const big = (n: number) => request(T0 + n, `{"type":"${"x".repeat(60 * 1024)}${n}"}`);
+        for (let n = 0; n < 4; n += 1)
+          expect(await store.recordCancel(type, big(n))).toBe("recorded");
+        expect(await store.recordCancel(type, big(4))).toBe("full");
+        expect(await store.cancelsFor(type)).toHaveLength(4);
+        // A small one still fits beside four 60 KB ones.
+        expect(await store.recordCancel(type, request(T0 + 9))).toBe("recorded");
+        await store.dropCancels(type, [big(0)]);
+        expect(await store.recordCancel(type, big(4))).toBe("recorded");
+        expect((await store.cancelsFor(type)).map((r) => r.at)).toEqual(
+          [1, 2, 3, 9, 4].map((n) => T0 + n),
+        );
+      });
+    });
+  });
+}
+
+let stack: LocalStack | undefined;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ logger: captureLogger() });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+jobStoreContract("MemoryJobStore", (options) => {
+  const clock = new FakeClock(T0);
+  return { clock, store: new MemoryJobStore(clock, options) };
+});
+
+jobStoreContract("DynamoJobStore on DynamoDB Local", (options) => {
+  if (!stack) throw new Error("the local stack did not start");
+  const clock = new FakeClock(T0);
+  const store = new DynamoJobStore(stack.clients.documents, {
+    tableName: stack.tableName,
+    now: () => clock.now(),
+    ...(options?.indexLagMs === undefined ? {} : { simulateIndexLagMs: options.indexLagMs }),
+  });
+  return { clock, store };
+});
+
+describe("DynamoJobStore's items", () => {
+  it("stores the JSON attributes as text and deletes an emptied cancel log item", async () => {
+    if (!stack) throw new Error("the local stack did not start");
+    const store = new DynamoJobStore(stack.clients.documents, { tableName: stack.tableName });
+    const record = job({ data: tricky() });
+    await store.insertJob(record);
+    const raw = async (id: string) =>
+      (
+        await stack?.clients.documents.send(
+          new GetCommand({ TableName: stack.tableName, Key: { _id: id }, ConsistentRead: true }),
+        )
+      )?.Item;
+    expect((await raw(record._id))?.data).toBe(JSON.stringify(tricky()));
+
+    const type = unique("type");
+    await store.recordCancel(type, { filter: "{}", at: T0 });
+    expect(await raw(`${CANCEL_LOG_PREFIX}${type}`)).toMatchObject({ version: 1, dueAt: T0 });
+    await store.dropCancels(type, [{ filter: "{}", at: T0 }]);
+    expect(await raw(`${CANCEL_LOG_PREFIX}${type}`)).toBeUndefined();
+  });
+});
+
+describe("MemoryJobStore's test hooks", () => {
+  it("`failNext` fails the next call of one operation, which applies nothing", async () => {
+    const clock = new FakeClock(T0);
+    const store = new MemoryJobStore(clock);
+    const record = job();
+    store.failNext("insertJob");
+    await expect(store.insertJob(record)).rejects.toThrow(/insertJob/);
+    expect(store.all()).toEqual([]);
+    expect(await store.insertJob(record)).toBe("inserted");
+    store.failNext("claimJob", 2);
+    await expect(store.claimJob(record._id, claimOf(record))).rejects.toThrow();
+    await expect(store.claimJob(record._id, claimOf(record))).rejects.toThrow();
+    expect(store.all()[0]?.status).toBe("ready");
+    expect(await store.claimJob(record._id, claimOf(record))).toHaveProperty("claimed");
+  });
+});

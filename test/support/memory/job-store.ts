@@ -1,0 +1,320 @@
+import { CANCEL_LOG_MAX_BYTES, cancelRequestBytes, dueShard } from "../../../lib/aws/job-table.ts";
+import type {
+  CancelRequest,
+  Clock,
+  JobChanges,
+  JobStore,
+  RunClaim,
+} from "../../../lib/jobs/deps.ts";
+import { type JobRecord, type JobStatus, TERMINAL } from "../../../lib/jobs/types.ts";
+import { Faults } from "./faults.ts";
+
+/** How long a cancel log outlives its last request (as in the DynamoDB adapter). */
+const CANCEL_LOG_TTL_SECONDS = 24 * 3600;
+
+interface CancelLog {
+  cancels: CancelRequest[];
+  bytes: number;
+  version: number;
+  /** The oldest pending request's time: what the `due` index finds the log by. */
+  dueAt: number;
+  expiresAt: number;
+}
+
+export interface MemoryJobStoreOptions {
+  /** `openJobsOfType` hides jobs created less than this many ms ago, as a lagging GSI would. */
+  indexLagMs?: number;
+}
+
+/**
+ * The job table in memory, with the DynamoDB adapter's semantics: the same conditions, the
+ * same sparse index keys (so `openJobsOfType` and `dueJobs` answer alike), the same TTL rule
+ * by the (fake) clock. Records are kept as JSON text, so nothing a caller holds is aliased and
+ * values round-trip as they do through the adapter.
+ *
+ * @example const store = new MemoryJobStore(new FakeClock()); store.failNext("settleRun");
+ */
+export class MemoryJobStore implements JobStore {
+  /** Test hook: see `MemoryJobStoreOptions.indexLagMs`; may be changed at any time. */
+  indexLagMs: number;
+  private readonly records = new Map<string, string>();
+  private readonly logs = new Map<string, CancelLog>();
+  private readonly faults = new Faults<keyof JobStore>();
+
+  constructor(
+    private readonly clock: Clock,
+    options: MemoryJobStoreOptions = {},
+  ) {
+    this.indexLagMs = options.indexLagMs ?? 0;
+  }
+
+  /** The next `count` calls of `operation` throw, having applied nothing. */
+  failNext(operation: keyof JobStore, count = 1): void {
+    this.faults.failNext(operation, count);
+  }
+
+  /** Every stored job record (expired ones too, until `purgeExpired`), as copies. */
+  all(): JobRecord[] {
+    return [...this.records.values()].map((text) => JSON.parse(text) as JobRecord);
+  }
+
+  /** Deletes what is past its TTL, as DynamoDB's TTL process does (some time after expiry). */
+  purgeExpired(): void {
+    for (const record of this.all()) {
+      if (expired(record.expiresAt, this.clock.now())) this.records.delete(record._id);
+    }
+    for (const [type, log] of this.logs) {
+      if (expired(log.expiresAt, this.clock.now())) this.logs.delete(type);
+    }
+  }
+
+  async insertJob(record: JobRecord): Promise<"inserted" | "exists"> {
+    this.faults.check("insertJob");
+    // Like `attribute_not_exists`: an expired record not yet purged still exists.
+    if (this.records.has(record._id)) return "exists";
+    this.write({ ...record, ...indexKeys(record) });
+    return "inserted";
+  }
+
+  async getJob(id: string): Promise<JobRecord | null> {
+    this.faults.check("getJob");
+    return this.live(this.read(id));
+  }
+
+  async claimJob(
+    id: string,
+    claim: RunClaim,
+  ): Promise<{ claimed: JobRecord } | { current: JobRecord | null }> {
+    this.faults.check("claimJob");
+    const record = this.read(id);
+    if (
+      !record ||
+      !(record.status === "ready" || record.status === "waiting") ||
+      !(record.after <= claim.now) ||
+      record.repeat !== undefined ||
+      record.type !== claim.type
+    )
+      return { current: this.live(record) };
+    record.status = "running";
+    record.runId = claim.runId;
+    record.leaseUntil = claim.now + claim.workTimeout;
+    record.workTimeout = claim.workTimeout;
+    record.updated = claim.now;
+    record.retries = (record.retries ?? 0) - 1;
+    record.retried = (record.retried ?? 0) + 1;
+    return { claimed: this.write(record) };
+  }
+
+  async settleRun(id: string, runId: string, changes: JobChanges): Promise<JobRecord | null> {
+    this.faults.check("settleRun");
+    return this.update(id, changes, (r) => r.runId === runId && r.status === "running");
+  }
+
+  async expireRun(
+    id: string,
+    runId: string,
+    now: number,
+    changes: JobChanges,
+  ): Promise<JobRecord | null> {
+    this.faults.check("expireRun");
+    return this.update(
+      id,
+      changes,
+      (r) =>
+        r.runId === runId &&
+        r.status === "running" &&
+        r.leaseUntil !== undefined &&
+        r.leaseUntil < now,
+    );
+  }
+
+  async recordFiring(
+    id: string,
+    firing: { firedAt: number; status: JobStatus },
+    changes: JobChanges,
+  ): Promise<JobRecord | null> {
+    this.faults.check("recordFiring");
+    return this.update(
+      id,
+      changes,
+      (r) =>
+        r.status === firing.status &&
+        (r.lastFiredAt === undefined || r.lastFiredAt < firing.firedAt),
+    );
+  }
+
+  async heartbeat(
+    id: string,
+    runId: string,
+    leaseUntil: number,
+    changes: Partial<JobRecord>,
+  ): Promise<boolean> {
+    this.faults.check("heartbeat");
+    const record = this.read(id);
+    if (!record || record.runId !== runId || record.status !== "running") return false;
+    this.write({ ...record, ...defined(changes), leaseUntil });
+    return true;
+  }
+
+  async transition(
+    id: string,
+    from: readonly JobStatus[],
+    changes: JobChanges,
+  ): Promise<JobRecord | null> {
+    this.faults.check("transition");
+    return this.update(id, changes, (r) => from.includes(r.status));
+  }
+
+  async removeJob(id: string, from: readonly JobStatus[]): Promise<boolean> {
+    this.faults.check("removeJob");
+    const record = this.read(id);
+    if (!record || !from.includes(record.status)) return false;
+    this.records.delete(id);
+    return true;
+  }
+
+  async openJobsOfType(type: string): Promise<Array<{ _id: string; created: number }>> {
+    this.faults.check("openJobsOfType");
+    const visibleBefore = this.clock.now() - this.indexLagMs;
+    return this.all()
+      .filter((r) => r.openType === type && r.created <= visibleBefore)
+      .sort((a, b) => a.created - b.created)
+      .map((r) => ({ _id: r._id, created: r.created }));
+  }
+
+  async dueJobs(before: number): Promise<string[]> {
+    this.faults.check("dueJobs");
+    return this.all()
+      .filter((r) => r.dueShard !== undefined && r.dueAt !== undefined && r.dueAt <= before)
+      .sort((a, b) => (a.dueAt as number) - (b.dueAt as number))
+      .map((r) => r._id);
+  }
+
+  async recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full"> {
+    this.faults.check("recordCancel");
+    const bytes = cancelRequestBytes(request);
+    const log = this.logs.get(type);
+    if (bytes > CANCEL_LOG_MAX_BYTES || (log && log.bytes > CANCEL_LOG_MAX_BYTES - bytes))
+      return "full";
+    const ttl = Math.floor(Math.max(request.at, this.clock.now()) / 1000) + CANCEL_LOG_TTL_SECONDS;
+    this.logs.set(type, {
+      cancels: [...(log?.cancels ?? []), { filter: request.filter, at: request.at }],
+      bytes: (log?.bytes ?? 0) + bytes,
+      version: (log?.version ?? 0) + 1,
+      dueAt: log?.dueAt ?? request.at,
+      expiresAt: ttl,
+    });
+    return "recorded";
+  }
+
+  async cancelsFor(type: string): Promise<CancelRequest[]> {
+    this.faults.check("cancelsFor");
+    return (this.logs.get(type)?.cancels ?? []).map((request) => ({ ...request }));
+  }
+
+  async dropCancels(type: string, applied: readonly CancelRequest[]): Promise<void> {
+    this.faults.check("dropCancels");
+    const read = this.logs.get(type);
+    if (!read) return;
+    const remaining = read.cancels.filter(
+      (request) => !applied.some((a) => a.at === request.at && a.filter === request.filter),
+    );
+    if (remaining.length === read.cancels.length) return;
+    // The adapter reads, then writes on the version it read: let other calls in between.
+    await Promise.resolve();
+    const now = this.logs.get(type);
+    if (!now || now.version !== read.version) return; // lost the race: the next pass drops them
+    if (remaining.length === 0) {
+      this.logs.delete(type);
+      return;
+    }
+    this.logs.set(type, {
+      ...now,
+      cancels: remaining,
+      bytes: remaining.reduce((sum, request) => sum + cancelRequestBytes(request), 0),
+      version: now.version + 1,
+      dueAt: Math.min(...remaining.map((request) => request.at)),
+    });
+  }
+
+  async typesWithCancels(before: number): Promise<string[]> {
+    this.faults.check("typesWithCancels");
+    return [...this.logs.entries()].filter(([, log]) => log.dueAt <= before).map(([type]) => type);
+  }
+
+  /** A conditional update: the changes and the index keys that follow, if `condition` holds. */
+  private update(
+    id: string,
+    changes: JobChanges,
+    condition: (record: JobRecord) => boolean,
+  ): JobRecord | null {
+    const record = this.read(id);
+    if (!record || !condition(record)) return null;
+    const updated: JobRecord = { ...record, ...defined(changes) };
+    applyIndexKeys(updated, record, id, changes);
+    return this.write(updated);
+  }
+
+  private read(id: string): JobRecord | null {
+    const text = this.records.get(id);
+    return text === undefined ? null : (JSON.parse(text) as JobRecord);
+  }
+
+  /** Stores a record and returns a fresh copy of what was stored. */
+  private write(record: JobRecord): JobRecord {
+    const text = JSON.stringify(record);
+    this.records.set(record._id, text);
+    return JSON.parse(text) as JobRecord;
+  }
+
+  private live(record: JobRecord | null): JobRecord | null {
+    return record && !expired(record.expiresAt, this.clock.now()) ? record : null;
+  }
+}
+
+function expired(expiresAt: number | undefined, now: number): boolean {
+  return expiresAt !== undefined && expiresAt * 1000 <= now;
+}
+
+/** The changes without `undefined` values (the adapter writes only what is given). */
+function defined<T extends object>(changes: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(changes).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
+
+/** Index keys for a freshly written record (as `indexKeys` in the adapter). */
+function indexKeys(record: JobRecord): Partial<JobRecord> {
+  if (TERMINAL.includes(record.status)) return {};
+  if (record.status === "paused") return { openType: record.type };
+  return { openType: record.type, dueShard: dueShard(record._id), dueAt: record.after };
+}
+
+/** Keeps the sparse index keys in step with a status change (as `applyIndexKeys` in the adapter). */
+function applyIndexKeys(
+  record: JobRecord,
+  before: JobRecord,
+  id: string,
+  changes: JobChanges,
+): void {
+  const drop = (...keys: Array<keyof JobRecord>) => {
+    for (const key of keys) delete record[key];
+  };
+  if (TERMINAL.includes(changes.status)) {
+    drop("openType", "dueShard", "dueAt", "leaseUntil", "workTimeout");
+    return;
+  }
+  // DynamoDB's `SET openType = type` reads the type as it was before the update.
+  record.openType = before.type;
+  if (changes.expiresAt === undefined) drop("expiresAt");
+  if (changes.status === "paused") {
+    drop("dueShard", "dueAt", "leaseUntil", "workTimeout");
+  } else if (changes.status === "running") {
+    record.dueShard = dueShard(id);
+  } else {
+    record.dueShard = dueShard(id);
+    if (changes.after !== undefined && changes.dueAt === undefined) record.dueAt = changes.after;
+    if (changes.nudges === undefined) drop("nudges");
+    drop("leaseUntil", "workTimeout");
+  }
+}
