@@ -21,6 +21,7 @@ const behavior = fc.constantFrom<Behavior>(
   "slow",
   "cancelThenDone",
   "doneTwice",
+  "returnUnsettled",
 );
 const jobType = fc.constantFrom<JobType>("A", "B");
 const shop = fc.constantFrom("s1", "s2");

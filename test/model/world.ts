@@ -8,7 +8,6 @@ import { reconcile } from "../../lib/jobs/reconcile.ts";
 import { type JobRecord, TERMINAL } from "../../lib/jobs/types.ts";
 import { type CancelFilter, validateCancelFilter } from "../../lib/jobs/validate.ts";
 import { pickDeliverable } from "../../lib/local/pick.ts";
-import type { JobLogger } from "../../lib/log.ts";
 import { LANES, type LaneName } from "../../lib/resources.ts";
 import { FakeClock } from "../support/memory/clock.ts";
 import { MemoryJobStore } from "../support/memory/job-store.ts";
@@ -25,7 +24,8 @@ export type Behavior =
   | "doneAfterReturn"
   | "slow"
   | "cancelThenDone"
-  | "doneTwice";
+  | "doneTwice"
+  | "returnUnsettled";
 
 export const TYPES = { A: 1, B: 2 } as const; // type -> concurrency
 export type JobType = keyof typeof TYPES;
@@ -50,6 +50,12 @@ export class World {
   readonly lanes = new MemoryLanes(this.clock);
   readonly scheduler = new MemoryScheduler(this.clock, this.lanes);
   readonly violations: string[] = [];
+  /** Warning lines the system logged (message and job id). */
+  readonly warnings: Array<{ message: string; jobId?: string }> = [];
+  /** Called with each job a worker is handed, before it works (tests watch the job). */
+  onStart?: (job: Job) => void;
+  /** Worker starts, in order: job id, type, lane, when. */
+  readonly starts: Array<{ id: string; type: string; at: number }> = [];
   /** Job ids handed out by scheduleJob (one-off jobs), and templates. */
   readonly jobs: string[] = [];
   readonly templates: string[] = [];
@@ -86,7 +92,12 @@ export class World {
       store: this.store,
       lanes: this.lanes,
       schedules: this.scheduler,
-      logger: silent,
+      logger: {
+        info() {},
+        warn: (message, fields) =>
+          this.warnings.push({ message, ...(fields?.jobId ? { jobId: fields.jobId } : {}) }),
+        error() {},
+      },
       cleanup: new Map([["A", 1]]),
       clock: this.clock,
       settings: { runCheckIntervalMs: 5000, indexSettleMs: 10_000, staleAfterMs: 60_000 },
@@ -188,6 +199,7 @@ export class World {
   /** The worker every type runs: observes the start, then does what the job's plan says. */
   private async work(process: Process, job: Job): Promise<void> {
     this.observeStart(job);
+    this.onStart?.(job);
     const plan = (job.data.plan as Behavior[] | undefined) ?? [];
     const behavior = plan[job._doc.retried - 1] ?? "done";
     const alive = () => process.alive;
@@ -228,6 +240,8 @@ export class World {
           this.violate(`a stale done() changed ${job._id}: ${before?.status} -> ${after?.status}`);
         return;
       }
+      case "returnUnsettled":
+        return; // neither done nor fail: the run ends by cancel, takeover or timeout
       case "doneTwice": {
         if (!alive()) return;
         const first = await job.done();
@@ -244,6 +258,7 @@ export class World {
     this.runStarts.set(runId, runs);
     if (runs > 1) this.violate(`run ${runId} of ${job._id} started its worker ${runs} times`);
     this.startsByJob.set(job._id, (this.startsByJob.get(job._id) ?? 0) + 1);
+    this.starts.push({ id: job._id, type: job.type, at: this.clock.now() });
     const record = this.record(job._id) as JobRecord;
     const liveSince = record.liveSince ?? record.created;
     for (const cancel of this.resolvedCancels) {
@@ -350,4 +365,3 @@ export class World {
   }
 }
 
-const silent: JobLogger = { info() {}, warn() {}, error() {} };
