@@ -394,10 +394,13 @@ function title(lane: LaneName): string {
 
 /**
  * The Lambda entry files for a plugins module: each imports the plugins and wraps them in
- * the shared handler. Written under node_modules/.cache (generated, never committed).
+ * the shared handler. Written under this checkout's own `.cache/` (generated, never
+ * committed), not under node_modules: a node_modules shared by several checkouts (a symlink)
+ * would make esbuild resolve the entries' relative imports, and so bundle the handlers, from
+ * whichever checkout owns it.
  */
 function writeEntries(pluginsEntry: string): { dispatcher: string; reconciler: string } {
-  const dir = join(REPO_ROOT, "node_modules", ".cache", "background-jobs-entries");
+  const dir = join(REPO_ROOT, ".cache", "background-jobs-entries");
   mkdirSync(dir, { recursive: true });
   const plugins = resolve(pluginsEntry);
   const importPath = (target: string) => {

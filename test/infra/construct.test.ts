@@ -1,13 +1,27 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { App, Stack, aws_sqs as sqs, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.ts";
 import { jobTable, lanes } from "../../lib/resources.ts";
 
+/** A fresh cloud assembly directory: node_modules may be shared with other checkouts. */
+const outdirs: string[] = [];
+const outdir = (name: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  outdirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
 let template: Template;
 beforeAll(() => {
-  const { stack } = buildApp(new App({ outdir: "node_modules/.cache/cdk-test-out" }));
+  const { stack } = buildApp(new App({ outdir: outdir("cdk-test-out") }));
   template = Template.fromStack(stack);
 }, 120_000);
 
@@ -153,12 +167,12 @@ describe("the BackgroundJobs construct", () => {
 
 describe("cdk-nag", () => {
   it("passes AwsSolutions checks on the synthesized app (acknowledged findings carry reasons)", () => {
-    const { app } = buildApp(new App({ outdir: "node_modules/.cache/cdk-nag-out" }));
+    const { app } = buildApp(new App({ outdir: outdir("cdk-nag-out") }));
     expect(() => app.synth()).not.toThrow();
   }, 120_000);
 
   it("fails the synth on an unacknowledged finding", () => {
-    const app = new App({ outdir: "node_modules/.cache/cdk-nag-bad" });
+    const app = new App({ outdir: outdir("cdk-nag-bad") });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     const stack = new Stack(app, "Bad");
     new sqs.Queue(stack, "PlainQueue", { encryption: sqs.QueueEncryption.UNENCRYPTED });
