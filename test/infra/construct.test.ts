@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, Stack, aws_sqs as sqs, Validations } from "aws-cdk-lib";
-import { Match, Template } from "aws-cdk-lib/assertions";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import recommendedFlags from "aws-cdk-lib/recommended-feature-flags.json" with { type: "json" };
 import { AwsSolutionsChecks } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.ts";
@@ -19,11 +20,49 @@ afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** cdk.json's context: `cdk synth` passes it to the app, so the tests' apps get it too. */
+const cdkJsonContext: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL("../../cdk.json", import.meta.url), "utf8"),
+).context;
+
+/** The app as `cdk synth` builds it (cdk.json's feature flags, cdk-nag), into a temp dir. */
+const cdkApp = (name: string) => new App({ outdir: outdir(name), context: cdkJsonContext });
+
+let built: ReturnType<typeof buildApp>;
 let template: Template;
 beforeAll(() => {
-  const { stack } = buildApp(new App({ outdir: outdir("cdk-test-out") }));
-  template = Template.fromStack(stack);
+  built = buildApp(cdkApp("cdk-test-out"));
+  template = Template.fromStack(built.stack);
 }, 120_000);
+
+describe("feature flags", () => {
+  it("cdk.json carries exactly the recommended flags of the installed aws-cdk-lib (what cdk init writes)", () => {
+    expect(cdkJsonContext).toEqual(recommendedFlags);
+  });
+
+  it("leaves no flag needing attention, so cdk synth prints no flag warning; and no warning annotations", () => {
+    // The CLI's rule (`cdk flags`): a flag needs attention when it is not configured and its
+    // unconfigured behaviour differs from the recommended value.
+    const assembly = built.app.synth();
+    const report = Object.values(assembly.manifest.artifacts ?? {}).find(
+      (artifact) => artifact.type === "cdk:feature-flag-report",
+    );
+    const flags = (report?.properties as { flags?: Record<string, FlagReport> } | undefined)?.flags;
+    expect(flags).toBeDefined();
+    const needAttention = Object.entries(flags ?? {})
+      .filter(([, flag]) => flag.userValue === undefined)
+      .filter(([, flag]) => (flag.unconfiguredBehavesLike?.v2 ?? false) !== flag.recommendedValue)
+      .map(([name]) => name);
+    expect(needAttention).toEqual([]);
+    expect(Annotations.fromStack(built.stack).findWarning("*", Match.anyValue())).toEqual([]);
+  });
+});
+
+interface FlagReport {
+  userValue?: unknown;
+  recommendedValue?: unknown;
+  unconfiguredBehavesLike?: { v2?: unknown };
+}
 
 describe("the BackgroundJobs construct", () => {
   it("creates the job table from lib/resources.ts: on demand, TTL, PITR, retained, two keys-only indexes", () => {
@@ -167,7 +206,7 @@ describe("the BackgroundJobs construct", () => {
 
 describe("cdk-nag", () => {
   it("passes AwsSolutions checks on the synthesized app (acknowledged findings carry reasons)", () => {
-    const { app } = buildApp(new App({ outdir: outdir("cdk-nag-out") }));
+    const { app } = buildApp(cdkApp("cdk-nag-out"));
     expect(() => app.synth()).not.toThrow();
   }, 120_000);
 
