@@ -19,6 +19,15 @@ import {
   aws_sqs as sqs,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import {
+  countMetrics,
+  DEFAULT_METRICS_NAMESPACE,
+  envNames,
+  metricDimensions,
+  metricNames,
+  SERVICE_NAME,
+  scheduleGroupName,
+} from "../lib/names.ts";
 import { jobTable, LANES, type LaneName, lanes as laneSettings } from "../lib/resources.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,7 +55,7 @@ export interface BackgroundJobsProps {
   removalPolicy?: RemovalPolicy;
   /** Lambda log retention. Default one month. */
   logRetention?: logs.RetentionDays;
-  /** CloudWatch namespace of the job metrics. Default "BackgroundJobs". */
+  /** CloudWatch namespace of the job metrics. Default `DEFAULT_METRICS_NAMESPACE` (lib/names.ts). */
   metricsNamespace?: string;
   /** Dispatcher memory (MB). Default 512. */
   memorySize?: number;
@@ -73,7 +82,7 @@ export class BackgroundJobs extends Construct {
 
   constructor(scope: Construct, id: string, props: BackgroundJobsProps) {
     super(scope, id);
-    const namespace = props.metricsNamespace ?? "BackgroundJobs";
+    const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
 
     this.table = new dynamodb.TableV2(this, "Jobs", {
       partitionKey: { name: jobTable.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -109,7 +118,7 @@ export class BackgroundJobs extends Construct {
     this.deadLetterQueues = deadLetterQueues;
 
     this.scheduleGroup = new scheduler.ScheduleGroup(this, "Schedules", {
-      scheduleGroupName: `${Stack.of(this).stackName}-jobs`.slice(0, 64),
+      scheduleGroupName: scheduleGroupName(Stack.of(this).stackName),
     });
     this.schedulerRole = new iam.Role(this, "SchedulerRole", {
       assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com"),
@@ -123,15 +132,14 @@ export class BackgroundJobs extends Construct {
     );
 
     const environment: Record<string, string> = {
-      JOBS_TABLE_NAME: this.table.tableName,
-      JOBS_SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
-      JOBS_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
-      JOBS_METRICS_NAMESPACE: namespace,
-      POWERTOOLS_SERVICE_NAME: "background-jobs",
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      [envNames.tableName]: this.table.tableName,
+      [envNames.scheduleGroup]: this.scheduleGroup.scheduleGroupName,
+      [envNames.schedulerRoleArn]: this.schedulerRole.roleArn,
+      [envNames.metricsNamespace]: namespace,
+      [envNames.powertoolsServiceName]: SERVICE_NAME,
+      [envNames.sdkNodeVersionWarningDisabled]: "true",
     };
-    for (const lane of LANES)
-      environment[`JOBS_QUEUE_URL_${lane.toUpperCase()}`] = queues[lane].queueUrl;
+    for (const lane of LANES) environment[envNames.queueUrl(lane)] = queues[lane].queueUrl;
 
     const entries = writeEntries(props.pluginsEntry);
     const functionProps = (name: string, timeout: Duration): nodejs.NodejsFunctionProps => ({
@@ -296,8 +304,8 @@ export class BackgroundJobs extends Construct {
       "The dispatcher Lambda was throttled.",
     );
     alarm(
-      "JobsFailed",
-      jobMetric(namespace, "JobsFailed", "Sum", Duration.minutes(5)),
+      metricNames.jobsFailed,
+      jobMetric(namespace, metricNames.jobsFailed, "Sum", Duration.minutes(5)),
       1,
       "Jobs ended failed (retries used up, or a fatal failure).",
     );
@@ -306,27 +314,18 @@ export class BackgroundJobs extends Construct {
   private addDashboard(namespace: string): cloudwatch.Dashboard {
     const dashboard = new cloudwatch.Dashboard(this, "Dashboard", {});
     const period = Duration.minutes(5);
-    const byOutcome = [
-      "JobsScheduled",
-      "JobsStarted",
-      "JobsCompleted",
-      "JobsRetried",
-      "JobsFailed",
-      "JobsCancelled",
-      "RepeatsSkipped",
-    ];
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: "Jobs by outcome",
-        left: byOutcome.map((name) => jobMetric(namespace, name, "Sum", period, name)),
+        left: countMetrics.map((name) => jobMetric(namespace, name, "Sum", period, name)),
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: "Jobs by type (completed, failed)",
-        left: ["JobsCompleted", "JobsFailed"].map(
+        left: [metricNames.jobsCompleted, metricNames.jobsFailed].map(
           (name) =>
             new cloudwatch.MathExpression({
-              expression: `SEARCH('{${namespace},service,type} MetricName="${name}"', 'Sum', 300)`,
+              expression: `SEARCH('{${namespace},${metricDimensions.service},${metricDimensions.type}} MetricName="${name}"', 'Sum', 300)`,
               label: name,
               period,
             }),
@@ -338,14 +337,14 @@ export class BackgroundJobs extends Construct {
       new cloudwatch.GraphWidget({
         title: "Start delay (ms after due)",
         left: ["p50", "p95", "Maximum"].map((stat) =>
-          jobMetric(namespace, "JobStartDelay", stat, period, stat),
+          jobMetric(namespace, metricNames.jobStartDelay, stat, period, stat),
         ),
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: "Duration (ms)",
         left: ["p50", "p95", "Maximum"].map((stat) =>
-          jobMetric(namespace, "JobDuration", stat, period, stat),
+          jobMetric(namespace, metricNames.jobDuration, stat, period, stat),
         ),
         width: 12,
       }),
@@ -381,7 +380,7 @@ function jobMetric(
   return new cloudwatch.Metric({
     namespace,
     metricName: name,
-    dimensionsMap: { service: "background-jobs" },
+    dimensionsMap: { [metricDimensions.service]: SERVICE_NAME },
     statistic,
     period,
     ...(label ? { label } : {}),

@@ -1,6 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { JobLogger, LogFields } from "./log.ts";
+import { metricDimensions, SERVICE_NAME } from "./names.ts";
 
 export type JobCountMetric =
   | "JobsScheduled"
@@ -24,7 +25,7 @@ export const noMetrics: JobMetrics = { count() {}, time() {} };
  * CloudWatch metrics through Powertools (Embedded Metric Format on stdout): each event is its
  * own EMF record, published under `{service, type}` and `{service}`.
  */
-export function powertoolsMetrics(namespace: string, serviceName = "background-jobs"): JobMetrics {
+export function powertoolsMetrics(namespace: string, serviceName = SERVICE_NAME): JobMetrics {
   const metrics = new Metrics({ namespace, serviceName });
   const emit = (
     name: string,
@@ -34,7 +35,7 @@ export function powertoolsMetrics(namespace: string, serviceName = "background-j
   ) => {
     const single = metrics.singleMetric();
     // Two dimension sets: per job type, and all types together (what the alarms watch).
-    single.addDimensions({ type });
+    single.addDimensions({ [metricDimensions.type]: type });
     single.addDimensions({});
     single.addMetric(name, unit, value);
   };
@@ -45,7 +46,7 @@ export function powertoolsMetrics(namespace: string, serviceName = "background-j
 }
 
 /** Structured JSON logs through Powertools Logger; a job's `data` is never among the fields. */
-export function powertoolsLogger(serviceName = "background-jobs"): JobLogger {
+export function powertoolsLogger(serviceName = SERVICE_NAME): JobLogger {
   const logger = new Logger({ serviceName });
   return {
     info: (message: string, fields: LogFields = {}) => logger.info(message, fields),

@@ -7,7 +7,8 @@ import recommendedFlags from "aws-cdk-lib/recommended-feature-flags.json" with {
 import { AwsSolutionsChecks } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.ts";
-import { jobTable, lanes } from "../../lib/resources.ts";
+import { DEFAULT_METRICS_NAMESPACE, envNames, metricNames, SERVICE_NAME } from "../../lib/names.ts";
+import { jobTable, LANES, lanes } from "../../lib/resources.ts";
 
 /** A fresh cloud assembly directory: node_modules may be shared with other checkouts. */
 const outdirs: string[] = [];
@@ -126,23 +127,25 @@ describe("the BackgroundJobs construct", () => {
     }
   });
 
-  it("runs both functions on nodejs22.x with the resource names in their environment", () => {
+  it("runs both functions on nodejs22.x with exactly the environment lib/names.ts names", () => {
     const functions = Object.values(template.findResources("AWS::Lambda::Function"));
-    const ours = functions.filter((f) => f.Properties.Environment?.Variables?.JOBS_TABLE_NAME);
+    const ours = functions.filter((f) => f.Properties.Environment?.Variables?.[envNames.tableName]);
     expect(ours).toHaveLength(2);
+    const expected = [
+      envNames.tableName,
+      ...LANES.map((lane) => envNames.queueUrl(lane)),
+      envNames.scheduleGroup,
+      envNames.schedulerRoleArn,
+      envNames.metricsNamespace,
+      envNames.powertoolsServiceName,
+      envNames.sdkNodeVersionWarningDisabled,
+    ];
     for (const fn of ours) {
       expect(fn.Properties.Runtime).toBe("nodejs22.x");
-      expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(
-        expect.arrayContaining([
-          "JOBS_TABLE_NAME",
-          "JOBS_QUEUE_URL_CRITICAL",
-          "JOBS_QUEUE_URL_NORMAL",
-          "JOBS_QUEUE_URL_LOW",
-          "JOBS_SCHEDULE_GROUP",
-          "JOBS_SCHEDULER_ROLE_ARN",
-          "JOBS_METRICS_NAMESPACE",
-        ]),
-      );
+      const variables = fn.Properties.Environment.Variables;
+      expect(Object.keys(variables).sort()).toEqual([...expected].sort());
+      expect(variables[envNames.metricsNamespace]).toBe(DEFAULT_METRICS_NAMESPACE);
+      expect(variables[envNames.powertoolsServiceName]).toBe(SERVICE_NAME);
     }
     const dispatcher = ours.find((f) => f.Properties.Timeout === lanes.functionTimeoutSeconds);
     expect(dispatcher).toBeDefined();
@@ -189,7 +192,9 @@ describe("the BackgroundJobs construct", () => {
     const metrics = alarms.map((a) => a.Properties.MetricName);
     expect(metrics.filter((m) => m === "ApproximateNumberOfMessagesVisible")).toHaveLength(3);
     expect(metrics.filter((m) => m === "ApproximateAgeOfOldestMessage")).toHaveLength(3);
-    expect(metrics).toEqual(expect.arrayContaining(["Errors", "Throttles", "JobsFailed"]));
+    expect(metrics).toEqual(
+      expect.arrayContaining(["Errors", "Throttles", metricNames.jobsFailed]),
+    );
     const dashboard = Object.values(template.findResources("AWS::CloudWatch::Dashboard"))[0];
     const body = JSON.stringify(dashboard?.Properties.DashboardBody);
     for (const title of [
