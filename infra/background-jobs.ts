@@ -139,7 +139,11 @@ export class BackgroundJobs extends Construct {
       [envNames.powertoolsServiceName]: SERVICE_NAME,
       [envNames.sdkNodeVersionWarningDisabled]: "true",
     };
-    for (const lane of LANES) environment[envNames.queueUrl(lane)] = queues[lane].queueUrl;
+    for (const lane of LANES) {
+      environment[envNames.queueUrl(lane)] = queues[lane].queueUrl;
+      // For redriveDeadLetters() (npm run redrive reads the same variables).
+      environment[envNames.deadLetterQueueUrl(lane)] = deadLetterQueues[lane].queueUrl;
+    }
 
     const entries = writeEntries(props.pluginsEntry);
     const functionProps = (name: string, timeout: Duration): nodejs.NodejsFunctionProps => ({

@@ -7,6 +7,7 @@ import recommendedFlags from "aws-cdk-lib/recommended-feature-flags.json" with {
 import { AwsSolutionsChecks } from "cdk-nag";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.ts";
+import { awsOptionsFromEnvironment } from "../../lib/app.ts";
 import { DEFAULT_METRICS_NAMESPACE, envNames, metricNames, SERVICE_NAME } from "../../lib/names.ts";
 import { jobTable, LANES, lanes } from "../../lib/resources.ts";
 
@@ -134,6 +135,7 @@ describe("the BackgroundJobs construct", () => {
     const expected = [
       envNames.tableName,
       ...LANES.map((lane) => envNames.queueUrl(lane)),
+      ...LANES.map((lane) => envNames.deadLetterQueueUrl(lane)),
       envNames.scheduleGroup,
       envNames.schedulerRoleArn,
       envNames.metricsNamespace,
@@ -149,6 +151,32 @@ describe("the BackgroundJobs construct", () => {
     }
     const dispatcher = ours.find((f) => f.Properties.Timeout === lanes.functionTimeoutSeconds);
     expect(dispatcher).toBeDefined();
+  });
+
+  it("gives the functions each lane's queue and DLQ URL, and the runtime finds all it needs there", () => {
+    const { stack } = built;
+    const ref = (queue: sqs.Queue) => ({
+      Ref: stack.getLogicalId(queue.node.defaultChild as sqs.CfnQueue),
+    });
+    const functions = Object.values(template.findResources("AWS::Lambda::Function")).filter(
+      (f) => f.Properties.Environment?.Variables?.[envNames.tableName],
+    );
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) {
+      const variables: Record<string, unknown> = fn.Properties.Environment.Variables;
+      for (const lane of LANES) {
+        expect(variables[envNames.queueUrl(lane)]).toEqual(ref(stack.jobs.queues[lane]));
+        expect(variables[envNames.deadLetterQueueUrl(lane)]).toEqual(
+          ref(stack.jobs.deadLetterQueues[lane]),
+        );
+      }
+      // What awsOptionsFromEnvironment makes of these variables (values stand in for tokens).
+      const env = Object.fromEntries(Object.keys(variables).map((name) => [name, `<${name}>`]));
+      const options = awsOptionsFromEnvironment(env);
+      expect(Object.keys(options.deadLetterQueueUrls ?? {})).toEqual([...LANES]);
+      expect(options.scheduleGroup).toBeDefined();
+      expect(options.schedulerRoleArn).toBeDefined();
+    }
   });
 
   it("grants least privilege: no wildcard actions; the scheduler role may only send to the lanes", () => {
