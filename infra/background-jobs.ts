@@ -120,8 +120,19 @@ export class BackgroundJobs extends Construct {
     this.scheduleGroup = new scheduler.ScheduleGroup(this, "Schedules", {
       scheduleGroupName: scheduleGroupName(Stack.of(this).stackName),
     });
+    // Confused-deputy guard: Scheduler may assume the role only for this account's job
+    // schedule group. Scheduler's aws:SourceArn is the schedule GROUP's ARN, not a schedule's
+    // (AWS: "Do not scope the aws:SourceArn statement to a specific schedule or a schedule
+    // name prefix"); a schedule/<group>/* pattern would never match and every firing would fail.
     this.schedulerRole = new iam.Role(this, "SchedulerRole", {
-      assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com"),
+      assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com", {
+        conditions: {
+          StringEquals: {
+            "aws:SourceAccount": Stack.of(this).account,
+            "aws:SourceArn": this.scheduleGroup.scheduleGroupArn,
+          },
+        },
+      }),
       description: "EventBridge Scheduler puts due job messages on the lanes; nothing else",
     });
     this.schedulerRole.addToPolicy(

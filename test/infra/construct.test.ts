@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, Stack, aws_sqs as sqs, Validations } from "aws-cdk-lib";
+import { App, type CfnElement, Stack, aws_sqs as sqs, Validations } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import recommendedFlags from "aws-cdk-lib/recommended-feature-flags.json" with { type: "json" };
 import { AwsSolutionsChecks } from "cdk-nag";
+import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.ts";
 import { awsOptionsFromEnvironment } from "../../lib/app.ts";
@@ -206,6 +207,49 @@ describe("the BackgroundJobs construct", () => {
     expect(new Set(schedulerActions)).toEqual(
       new Set(["sqs:SendMessage", "lambda:InvokeFunction"]),
     );
+  });
+
+  it("lets EventBridge Scheduler assume its roles only for this account and its own schedule group", () => {
+    const { stack } = built;
+    const logicalId = (construct: IConstruct) =>
+      stack.getLogicalId(construct.node.defaultChild as CfnElement);
+    const account = { Ref: "AWS::AccountId" };
+    const jobGroupArn = { "Fn::GetAtt": [logicalId(stack.jobs.scheduleGroup), "Arn"] };
+    const jobRole = template.findResources("AWS::IAM::Role")[logicalId(stack.jobs.schedulerRole)];
+    expect(jobRole?.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: "sts:AssumeRole",
+        Effect: "Allow",
+        Principal: { Service: "scheduler.amazonaws.com" },
+        Condition: {
+          StringEquals: { "aws:SourceAccount": account, "aws:SourceArn": jobGroupArn },
+        },
+      },
+    ]);
+    // Every role Scheduler may assume (the reconcile schedule's, in the default group, too)
+    // names the account and a schedule GROUP: Scheduler's aws:SourceArn is never a schedule's.
+    const schedulerRoles = Object.values(
+      template.findResources("AWS::IAM::Role", {
+        Properties: {
+          AssumeRolePolicyDocument: Match.objectLike({
+            Statement: Match.arrayWith([
+              Match.objectLike({ Principal: { Service: "scheduler.amazonaws.com" } }),
+            ]),
+          }),
+        },
+      }),
+    );
+    expect(schedulerRoles).toHaveLength(2);
+    for (const role of schedulerRoles) {
+      for (const statement of role.Properties.AssumeRolePolicyDocument.Statement) {
+        const { StringEquals: equals } = statement.Condition;
+        expect(equals["aws:SourceAccount"]).toEqual(account);
+        const sourceArn = JSON.stringify(equals["aws:SourceArn"]);
+        expect(
+          sourceArn === JSON.stringify(jobGroupArn) || sourceArn.includes(":schedule-group/"),
+        ).toBe(true);
+      }
+    }
   });
 
   it("schedules the reconciler every minute and creates the job schedule group", () => {
