@@ -214,7 +214,13 @@ export class BackgroundJobs extends Construct {
     this.dashboard = this.addDashboard(namespace);
   }
 
-  /** Least privilege: the table's items and its two indexes, the lanes, the job schedules. */
+  /**
+   * Least privilege, exactly what lib/aws calls: items of the table (Get/Put/Update/Delete),
+   * Query on the two indexes (never the table), SendMessage (and SendMessageBatch) to the
+   * lanes, Create/Update/DeleteSchedule in the job schedule group, and passing the scheduler
+   * role to Scheduler. The SQS event sources add the dispatcher's consume grant
+   * (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, ...) on the lanes.
+   */
   private grantJobs(fn: lambda.Function): void {
     const stack = Stack.of(this);
     fn.addToRolePolicy(
@@ -224,14 +230,16 @@ export class BackgroundJobs extends Construct {
           "dynamodb:PutItem",
           "dynamodb:UpdateItem",
           "dynamodb:DeleteItem",
-          "dynamodb:Query",
         ],
-        resources: [
-          this.table.tableArn,
-          ...[jobTable.indexes.openByType, jobTable.indexes.due].map(
-            (index) => `${this.table.tableArn}/index/${index.name}`,
-          ),
-        ],
+        resources: [this.table.tableArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:Query"],
+        resources: [jobTable.indexes.openByType, jobTable.indexes.due].map(
+          (index) => `${this.table.tableArn}/index/${index.name}`,
+        ),
       }),
     );
     fn.addToRolePolicy(
@@ -246,7 +254,6 @@ export class BackgroundJobs extends Construct {
           "scheduler:CreateSchedule",
           "scheduler:UpdateSchedule",
           "scheduler:DeleteSchedule",
-          "scheduler:GetSchedule",
         ],
         resources: [
           stack.formatArn({

@@ -31,6 +31,27 @@ const cdkJsonContext: Record<string, unknown> = JSON.parse(
 /** The app as `cdk synth` builds it (cdk.json's feature flags, cdk-nag), into a temp dir. */
 const cdkApp = (name: string) => new App({ outdir: outdir(name), context: cdkJsonContext });
 
+/** A construct's CloudFormation logical ID in the built stack. */
+const logicalId = (construct: IConstruct) =>
+  built.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+/** What a role's inline policies allow: action → its resources (JSON, sorted). */
+function grantsOf(role: IConstruct): Record<string, string[]> {
+  const grants: Record<string, string[]> = {};
+  const id = logicalId(role);
+  for (const policy of Object.values(template.findResources("AWS::IAM::Policy"))) {
+    if (!policy.Properties.Roles.some((r: { Ref: string }) => r.Ref === id)) continue;
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      expect(statement.Effect).toBe("Allow");
+      for (const action of [statement.Action].flat()) {
+        const resources = [statement.Resource].flat().map((r: unknown) => JSON.stringify(r));
+        grants[action] = [...(grants[action] ?? []), ...resources].sort();
+      }
+    }
+  }
+  return grants;
+}
+
 let built: ReturnType<typeof buildApp>;
 let template: Template;
 beforeAll(() => {
@@ -209,10 +230,63 @@ describe("the BackgroundJobs construct", () => {
     );
   });
 
+  it("grants the functions exactly the calls lib/aws makes, on exactly their resources", () => {
+    const { stack } = built;
+    const { jobs } = stack;
+    const json = (...tokens: unknown[]) =>
+      tokens.map((t) => JSON.stringify(stack.resolve(t))).sort();
+    const table = json(jobs.table.tableArn);
+    const indexes = json(
+      `${jobs.table.tableArn}/index/${jobTable.indexes.openByType.name}`,
+      `${jobs.table.tableArn}/index/${jobTable.indexes.due.name}`,
+    );
+    const laneArns = json(...LANES.map((lane) => jobs.queues[lane].queueArn));
+    const schedules = json(
+      stack.formatArn({
+        service: "scheduler",
+        resource: "schedule",
+        resourceName: `${jobs.scheduleGroup.scheduleGroupName}/*`,
+      }),
+    );
+    const common = {
+      "dynamodb:GetItem": table,
+      "dynamodb:PutItem": table,
+      "dynamodb:UpdateItem": table,
+      "dynamodb:DeleteItem": table,
+      "dynamodb:Query": indexes,
+      "sqs:SendMessage": laneArns,
+      "scheduler:CreateSchedule": schedules,
+      "scheduler:UpdateSchedule": schedules,
+      "scheduler:DeleteSchedule": schedules,
+      "iam:PassRole": json(jobs.schedulerRole.roleArn),
+    };
+    expect(grantsOf(jobs.reconciler.role!)).toEqual(common);
+    // The dispatcher also consumes the lanes (the SQS event sources' grant).
+    expect(grantsOf(jobs.dispatcher.role!)).toEqual({
+      ...common,
+      "sqs:ReceiveMessage": laneArns,
+      "sqs:DeleteMessage": laneArns,
+      "sqs:ChangeMessageVisibility": laneArns,
+      "sqs:GetQueueAttributes": laneArns,
+      "sqs:GetQueueUrl": laneArns,
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain("scheduler:GetSchedule");
+    // PassRole only towards EventBridge Scheduler.
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      Roles: [{ Ref: logicalId(jobs.dispatcher.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: "iam:PassRole",
+            Condition: { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
+          }),
+        ]),
+      },
+    });
+  });
+
   it("lets EventBridge Scheduler assume its roles only for this account and its own schedule group", () => {
     const { stack } = built;
-    const logicalId = (construct: IConstruct) =>
-      stack.getLogicalId(construct.node.defaultChild as CfnElement);
     const account = { Ref: "AWS::AccountId" };
     const jobGroupArn = { "Fn::GetAtt": [logicalId(stack.jobs.scheduleGroup), "Arn"] };
     const jobRole = template.findResources("AWS::IAM::Role")[logicalId(stack.jobs.schedulerRole)];
