@@ -59,9 +59,44 @@ export interface BackgroundJobsProps {
   metricsNamespace?: string;
   /** Dispatcher memory (MB). Default 512. */
   memorySize?: number;
+  /**
+   * The dispatcher function's timeout: no run can take longer (a worker's `workTimeout` must
+   * fit in it). At most 900 s, Lambda's limit. The lanes' visibility timeout is 6 times it
+   * (AWS's advice for SQS event sources), capped at SQS's 12 hours. Default 900 s.
+   */
+  dispatcherTimeout?: Duration;
 }
 
 const DEFAULT_CONCURRENCY: Record<LaneName, number> = { critical: 20, normal: 10, low: 5 };
+
+/** Lambda's longest function timeout. */
+export const MAX_FUNCTION_TIMEOUT = Duration.seconds(900);
+
+/** SQS's longest visibility timeout. */
+const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+
+/**
+ * A lane's visibility timeout for a dispatcher timeout: 6 times it, AWS's advice for a queue
+ * an SQS event source reads (a batch the function throttles or retries is not re-delivered
+ * while it may still run), capped at SQS's 12 hours.
+ */
+export function laneVisibilityTimeout(dispatcherTimeout: Duration): Duration {
+  return Duration.seconds(
+    Math.min(6 * dispatcherTimeout.toSeconds(), MAX_VISIBILITY_TIMEOUT.toSeconds()),
+  );
+}
+
+/** The dispatcher timeout a construct gets from its props; refuses one Lambda cannot have. */
+function dispatcherTimeoutOf(props: BackgroundJobsProps): Duration {
+  const timeout = props.dispatcherTimeout ?? Duration.seconds(laneSettings.functionTimeoutSeconds);
+  const ms = timeout.toMilliseconds();
+  if (ms > MAX_FUNCTION_TIMEOUT.toMilliseconds() || ms < 1000 || ms % 1000 !== 0) {
+    throw new Error(
+      `BackgroundJobs: dispatcherTimeout must be whole seconds from 1 to ${MAX_FUNCTION_TIMEOUT.toSeconds()} (Lambda's limit); got ${timeout.toHumanString()}.`,
+    );
+  }
+  return timeout;
+}
 
 /**
  * Background jobs for Reaction-style plugins: the job table, a queue and DLQ per priority lane,
@@ -82,6 +117,7 @@ export class BackgroundJobs extends Construct {
 
   constructor(scope: Construct, id: string, props: BackgroundJobsProps) {
     super(scope, id);
+    const dispatcherTimeout = dispatcherTimeoutOf(props);
     const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
 
     this.table = new dynamodb.TableV2(this, "Jobs", {
@@ -109,7 +145,7 @@ export class BackgroundJobs extends Construct {
       queues[lane] = new sqs.Queue(this, `${title(lane)}Lane`, {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        visibilityTimeout: Duration.seconds(laneSettings.visibilityTimeoutSeconds),
+        visibilityTimeout: laneVisibilityTimeout(dispatcherTimeout),
         deadLetterQueue: { queue: dlq, maxReceiveCount: laneSettings.maxReceiveCount },
       });
       deadLetterQueues[lane] = dlq;
@@ -147,6 +183,8 @@ export class BackgroundJobs extends Construct {
       [envNames.scheduleGroup]: this.scheduleGroup.scheduleGroupName,
       [envNames.schedulerRoleArn]: this.schedulerRole.roleArn,
       [envNames.metricsNamespace]: namespace,
+      // The dispatcher's timeout on both functions: both register the workers.
+      [envNames.functionTimeoutMs]: String(dispatcherTimeout.toMilliseconds()),
       [envNames.powertoolsServiceName]: SERVICE_NAME,
       [envNames.sdkNodeVersionWarningDisabled]: "true",
     };
@@ -182,7 +220,7 @@ export class BackgroundJobs extends Construct {
       },
     });
     this.dispatcher = new nodejs.NodejsFunction(this, "Dispatcher", {
-      ...functionProps("Dispatcher", Duration.seconds(laneSettings.functionTimeoutSeconds)),
+      ...functionProps("Dispatcher", dispatcherTimeout),
       entry: entries.dispatcher,
       description: "Claims and runs background jobs from the priority lanes",
     });

@@ -1,13 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App, type CfnElement, Stack, aws_sqs as sqs, Validations } from "aws-cdk-lib";
+import { App, type CfnElement, Duration, Stack, aws_sqs as sqs, Validations } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import recommendedFlags from "aws-cdk-lib/recommended-feature-flags.json" with { type: "json" };
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.ts";
+import {
+  BackgroundJobs,
+  type BackgroundJobsProps,
+  laneVisibilityTimeout,
+} from "../../infra/background-jobs.ts";
 import { awsOptionsFromEnvironment } from "../../lib/app.ts";
 import { DEFAULT_METRICS_NAMESPACE, envNames, metricNames, SERVICE_NAME } from "../../lib/names.ts";
 import { jobTable, LANES, lanes } from "../../lib/resources.ts";
@@ -161,6 +166,7 @@ describe("the BackgroundJobs construct", () => {
       envNames.scheduleGroup,
       envNames.schedulerRoleArn,
       envNames.metricsNamespace,
+      envNames.functionTimeoutMs,
       envNames.powertoolsServiceName,
       envNames.sdkNodeVersionWarningDisabled,
     ];
@@ -170,6 +176,9 @@ describe("the BackgroundJobs construct", () => {
       expect(Object.keys(variables).sort()).toEqual([...expected].sort());
       expect(variables[envNames.metricsNamespace]).toBe(DEFAULT_METRICS_NAMESPACE);
       expect(variables[envNames.powertoolsServiceName]).toBe(SERVICE_NAME);
+      expect(variables[envNames.functionTimeoutMs]).toBe(
+        String(lanes.functionTimeoutSeconds * 1000),
+      );
     }
     const dispatcher = ours.find((f) => f.Properties.Timeout === lanes.functionTimeoutSeconds);
     expect(dispatcher).toBeDefined();
@@ -352,6 +361,55 @@ describe("the BackgroundJobs construct", () => {
     ]) {
       expect(body).toContain(title);
     }
+  });
+});
+
+describe("the dispatcher timeout prop", () => {
+  /** A stack with the construct alone, bundling skipped (these tests read the template). */
+  const jobsStack = (props: Partial<BackgroundJobsProps> = {}) => {
+    const app = new App({
+      outdir: outdir("cdk-timeout"),
+      context: { ...cdkJsonContext, "aws:cdk:bundling-stacks": [] },
+    });
+    const stack = new Stack(app, "Timeout");
+    const jobs = new BackgroundJobs(stack, "Jobs", {
+      pluginsEntry: "lambdas/plugins.ts",
+      ...props,
+    });
+    return { stack, jobs };
+  };
+
+  it("sets the dispatcher's timeout, the lanes' visibility (6x) and JOBS_FUNCTION_TIMEOUT_MS on both functions", () => {
+    const { stack, jobs } = jobsStack({ dispatcherTimeout: Duration.minutes(5) });
+    const timeoutTemplate = Template.fromStack(stack);
+    const functions = timeoutTemplate.findResources("AWS::Lambda::Function");
+    const id = (fn: IConstruct) => stack.getLogicalId(fn.node.defaultChild as CfnElement);
+    expect(functions[id(jobs.dispatcher)]?.Properties.Timeout).toBe(300);
+    expect(functions[id(jobs.reconciler)]?.Properties.Timeout).toBe(60);
+    for (const fn of [jobs.dispatcher, jobs.reconciler]) {
+      expect(functions[id(fn)]?.Properties.Environment.Variables[envNames.functionTimeoutMs]).toBe(
+        "300000",
+      );
+    }
+    const queues = timeoutTemplate.findResources("AWS::SQS::Queue");
+    for (const lane of LANES) {
+      expect(queues[id(jobs.queues[lane])]?.Properties.VisibilityTimeout).toBe(1800);
+    }
+  });
+
+  it("refuses a timeout Lambda cannot have, naming the prop and the limit", () => {
+    expect(() => jobsStack({ dispatcherTimeout: Duration.seconds(901) })).toThrow(
+      /dispatcherTimeout must be whole seconds from 1 to 900 .*got 15 minutes 1 second/,
+    );
+    expect(() => jobsStack({ dispatcherTimeout: Duration.millis(1500) })).toThrow(
+      /dispatcherTimeout/,
+    );
+    expect(() => jobsStack({ dispatcherTimeout: Duration.seconds(900) })).not.toThrow();
+  });
+
+  it("caps the lanes' visibility timeout at SQS's 12 hours", () => {
+    expect(laneVisibilityTimeout(Duration.seconds(900)).toSeconds()).toBe(5400);
+    expect(laneVisibilityTimeout(Duration.hours(3)).toSeconds()).toBe(12 * 3600);
   });
 });
 
