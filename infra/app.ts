@@ -1,6 +1,7 @@
 import { App, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { Construct } from "constructs";
+import { deployEnvNames } from "../lib/names.ts";
 import { BackgroundJobs } from "./background-jobs.ts";
 import { acknowledgeFindings } from "./nag.ts";
 
@@ -18,8 +19,9 @@ export class BackgroundJobsStack extends Stack {
 /** The CDK app, with cdk-nag's AwsSolutions checks on every synth. */
 export function buildApp(app = new App()): { app: App; stack: BackgroundJobsStack } {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  const stack = new BackgroundJobsStack(app, process.env.JOBS_STACK_NAME ?? "BackgroundJobs", {
-    pluginsEntry: process.env.JOBS_PLUGINS_ENTRY ?? "lambdas/plugins.ts",
+  const env = process.env;
+  const stack = new BackgroundJobsStack(app, env[deployEnvNames.stackName] ?? "BackgroundJobs", {
+    pluginsEntry: env[deployEnvNames.pluginsEntry] ?? "lambdas/plugins.ts",
   });
   return { app, stack };
 }

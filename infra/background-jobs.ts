@@ -19,6 +19,15 @@ import {
   aws_sqs as sqs,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import {
+  countMetrics,
+  DEFAULT_METRICS_NAMESPACE,
+  envNames,
+  metricDimensions,
+  metricNames,
+  SERVICE_NAME,
+  scheduleGroupName,
+} from "../lib/names.ts";
 import { jobTable, LANES, type LaneName, lanes as laneSettings } from "../lib/resources.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,13 +55,48 @@ export interface BackgroundJobsProps {
   removalPolicy?: RemovalPolicy;
   /** Lambda log retention. Default one month. */
   logRetention?: logs.RetentionDays;
-  /** CloudWatch namespace of the job metrics. Default "BackgroundJobs". */
+  /** CloudWatch namespace of the job metrics. Default `DEFAULT_METRICS_NAMESPACE` (lib/names.ts). */
   metricsNamespace?: string;
   /** Dispatcher memory (MB). Default 512. */
   memorySize?: number;
+  /**
+   * The dispatcher function's timeout: no run can take longer (a worker's `workTimeout` must
+   * fit in it). At most 900 s, Lambda's limit. The lanes' visibility timeout is 6 times it
+   * (AWS's advice for SQS event sources), capped at SQS's 12 hours. Default 900 s.
+   */
+  dispatcherTimeout?: Duration;
 }
 
 const DEFAULT_CONCURRENCY: Record<LaneName, number> = { critical: 20, normal: 10, low: 5 };
+
+/** Lambda's longest function timeout. */
+export const MAX_FUNCTION_TIMEOUT = Duration.seconds(900);
+
+/** SQS's longest visibility timeout. */
+const MAX_VISIBILITY_TIMEOUT = Duration.hours(12);
+
+/**
+ * A lane's visibility timeout for a dispatcher timeout: 6 times it, AWS's advice for a queue
+ * an SQS event source reads (a batch the function throttles or retries is not re-delivered
+ * while it may still run), capped at SQS's 12 hours.
+ */
+export function laneVisibilityTimeout(dispatcherTimeout: Duration): Duration {
+  return Duration.seconds(
+    Math.min(6 * dispatcherTimeout.toSeconds(), MAX_VISIBILITY_TIMEOUT.toSeconds()),
+  );
+}
+
+/** The dispatcher timeout a construct gets from its props; refuses one Lambda cannot have. */
+function dispatcherTimeoutOf(props: BackgroundJobsProps): Duration {
+  const timeout = props.dispatcherTimeout ?? Duration.seconds(laneSettings.functionTimeoutSeconds);
+  const ms = timeout.toMilliseconds();
+  if (ms > MAX_FUNCTION_TIMEOUT.toMilliseconds() || ms < 1000 || ms % 1000 !== 0) {
+    throw new Error(
+      `BackgroundJobs: dispatcherTimeout must be whole seconds from 1 to ${MAX_FUNCTION_TIMEOUT.toSeconds()} (Lambda's limit); got ${timeout.toHumanString()}.`,
+    );
+  }
+  return timeout;
+}
 
 /**
  * Background jobs for Reaction-style plugins: the job table, a queue and DLQ per priority lane,
@@ -73,7 +117,8 @@ export class BackgroundJobs extends Construct {
 
   constructor(scope: Construct, id: string, props: BackgroundJobsProps) {
     super(scope, id);
-    const namespace = props.metricsNamespace ?? "BackgroundJobs";
+    const dispatcherTimeout = dispatcherTimeoutOf(props);
+    const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
 
     this.table = new dynamodb.TableV2(this, "Jobs", {
       partitionKey: { name: jobTable.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -100,7 +145,7 @@ export class BackgroundJobs extends Construct {
       queues[lane] = new sqs.Queue(this, `${title(lane)}Lane`, {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        visibilityTimeout: Duration.seconds(laneSettings.visibilityTimeoutSeconds),
+        visibilityTimeout: laneVisibilityTimeout(dispatcherTimeout),
         deadLetterQueue: { queue: dlq, maxReceiveCount: laneSettings.maxReceiveCount },
       });
       deadLetterQueues[lane] = dlq;
@@ -109,10 +154,21 @@ export class BackgroundJobs extends Construct {
     this.deadLetterQueues = deadLetterQueues;
 
     this.scheduleGroup = new scheduler.ScheduleGroup(this, "Schedules", {
-      scheduleGroupName: `${Stack.of(this).stackName}-jobs`.slice(0, 64),
+      scheduleGroupName: scheduleGroupName(Stack.of(this).stackName),
     });
+    // Confused-deputy guard: Scheduler may assume the role only for this account's job
+    // schedule group. Scheduler's aws:SourceArn is the schedule GROUP's ARN, not a schedule's
+    // (AWS: "Do not scope the aws:SourceArn statement to a specific schedule or a schedule
+    // name prefix"); a schedule/<group>/* pattern would never match and every firing would fail.
     this.schedulerRole = new iam.Role(this, "SchedulerRole", {
-      assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com"),
+      assumedBy: new iam.ServicePrincipal("scheduler.amazonaws.com", {
+        conditions: {
+          StringEquals: {
+            "aws:SourceAccount": Stack.of(this).account,
+            "aws:SourceArn": this.scheduleGroup.scheduleGroupArn,
+          },
+        },
+      }),
       description: "EventBridge Scheduler puts due job messages on the lanes; nothing else",
     });
     this.schedulerRole.addToPolicy(
@@ -123,15 +179,20 @@ export class BackgroundJobs extends Construct {
     );
 
     const environment: Record<string, string> = {
-      JOBS_TABLE_NAME: this.table.tableName,
-      JOBS_SCHEDULE_GROUP: this.scheduleGroup.scheduleGroupName,
-      JOBS_SCHEDULER_ROLE_ARN: this.schedulerRole.roleArn,
-      JOBS_METRICS_NAMESPACE: namespace,
-      POWERTOOLS_SERVICE_NAME: "background-jobs",
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      [envNames.tableName]: this.table.tableName,
+      [envNames.scheduleGroup]: this.scheduleGroup.scheduleGroupName,
+      [envNames.schedulerRoleArn]: this.schedulerRole.roleArn,
+      [envNames.metricsNamespace]: namespace,
+      // The dispatcher's timeout on both functions: both register the workers.
+      [envNames.functionTimeoutMs]: String(dispatcherTimeout.toMilliseconds()),
+      [envNames.powertoolsServiceName]: SERVICE_NAME,
+      [envNames.sdkNodeVersionWarningDisabled]: "true",
     };
-    for (const lane of LANES)
-      environment[`JOBS_QUEUE_URL_${lane.toUpperCase()}`] = queues[lane].queueUrl;
+    for (const lane of LANES) {
+      environment[envNames.queueUrl(lane)] = queues[lane].queueUrl;
+      // For redriveDeadLetters() (npm run redrive reads the same variables).
+      environment[envNames.deadLetterQueueUrl(lane)] = deadLetterQueues[lane].queueUrl;
+    }
 
     const entries = writeEntries(props.pluginsEntry);
     const functionProps = (name: string, timeout: Duration): nodejs.NodejsFunctionProps => ({
@@ -159,7 +220,7 @@ export class BackgroundJobs extends Construct {
       },
     });
     this.dispatcher = new nodejs.NodejsFunction(this, "Dispatcher", {
-      ...functionProps("Dispatcher", Duration.seconds(laneSettings.functionTimeoutSeconds)),
+      ...functionProps("Dispatcher", dispatcherTimeout),
       entry: entries.dispatcher,
       description: "Claims and runs background jobs from the priority lanes",
     });
@@ -191,7 +252,13 @@ export class BackgroundJobs extends Construct {
     this.dashboard = this.addDashboard(namespace);
   }
 
-  /** Least privilege: the table's items and its two indexes, the lanes, the job schedules. */
+  /**
+   * Least privilege, exactly what lib/aws calls: items of the table (Get/Put/Update/Delete),
+   * Query on the two indexes (never the table), SendMessage (and SendMessageBatch) to the
+   * lanes, Create/Update/DeleteSchedule in the job schedule group, and passing the scheduler
+   * role to Scheduler. The SQS event sources add the dispatcher's consume grant
+   * (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, ...) on the lanes.
+   */
   private grantJobs(fn: lambda.Function): void {
     const stack = Stack.of(this);
     fn.addToRolePolicy(
@@ -201,14 +268,16 @@ export class BackgroundJobs extends Construct {
           "dynamodb:PutItem",
           "dynamodb:UpdateItem",
           "dynamodb:DeleteItem",
-          "dynamodb:Query",
         ],
-        resources: [
-          this.table.tableArn,
-          ...[jobTable.indexes.openByType, jobTable.indexes.due].map(
-            (index) => `${this.table.tableArn}/index/${index.name}`,
-          ),
-        ],
+        resources: [this.table.tableArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["dynamodb:Query"],
+        resources: [jobTable.indexes.openByType, jobTable.indexes.due].map(
+          (index) => `${this.table.tableArn}/index/${index.name}`,
+        ),
       }),
     );
     fn.addToRolePolicy(
@@ -223,7 +292,6 @@ export class BackgroundJobs extends Construct {
           "scheduler:CreateSchedule",
           "scheduler:UpdateSchedule",
           "scheduler:DeleteSchedule",
-          "scheduler:GetSchedule",
         ],
         resources: [
           stack.formatArn({
@@ -296,8 +364,8 @@ export class BackgroundJobs extends Construct {
       "The dispatcher Lambda was throttled.",
     );
     alarm(
-      "JobsFailed",
-      jobMetric(namespace, "JobsFailed", "Sum", Duration.minutes(5)),
+      metricNames.jobsFailed,
+      jobMetric(namespace, metricNames.jobsFailed, "Sum", Duration.minutes(5)),
       1,
       "Jobs ended failed (retries used up, or a fatal failure).",
     );
@@ -306,27 +374,18 @@ export class BackgroundJobs extends Construct {
   private addDashboard(namespace: string): cloudwatch.Dashboard {
     const dashboard = new cloudwatch.Dashboard(this, "Dashboard", {});
     const period = Duration.minutes(5);
-    const byOutcome = [
-      "JobsScheduled",
-      "JobsStarted",
-      "JobsCompleted",
-      "JobsRetried",
-      "JobsFailed",
-      "JobsCancelled",
-      "RepeatsSkipped",
-    ];
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: "Jobs by outcome",
-        left: byOutcome.map((name) => jobMetric(namespace, name, "Sum", period, name)),
+        left: countMetrics.map((name) => jobMetric(namespace, name, "Sum", period, name)),
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: "Jobs by type (completed, failed)",
-        left: ["JobsCompleted", "JobsFailed"].map(
+        left: [metricNames.jobsCompleted, metricNames.jobsFailed].map(
           (name) =>
             new cloudwatch.MathExpression({
-              expression: `SEARCH('{${namespace},service,type} MetricName="${name}"', 'Sum', 300)`,
+              expression: `SEARCH('{${namespace},${metricDimensions.service},${metricDimensions.type}} MetricName="${name}"', 'Sum', 300)`,
               label: name,
               period,
             }),
@@ -338,14 +397,14 @@ export class BackgroundJobs extends Construct {
       new cloudwatch.GraphWidget({
         title: "Start delay (ms after due)",
         left: ["p50", "p95", "Maximum"].map((stat) =>
-          jobMetric(namespace, "JobStartDelay", stat, period, stat),
+          jobMetric(namespace, metricNames.jobStartDelay, stat, period, stat),
         ),
         width: 12,
       }),
       new cloudwatch.GraphWidget({
         title: "Duration (ms)",
         left: ["p50", "p95", "Maximum"].map((stat) =>
-          jobMetric(namespace, "JobDuration", stat, period, stat),
+          jobMetric(namespace, metricNames.jobDuration, stat, period, stat),
         ),
         width: 12,
       }),
@@ -381,7 +440,7 @@ function jobMetric(
   return new cloudwatch.Metric({
     namespace,
     metricName: name,
-    dimensionsMap: { service: "background-jobs" },
+    dimensionsMap: { [metricDimensions.service]: SERVICE_NAME },
     statistic,
     period,
     ...(label ? { label } : {}),
@@ -394,10 +453,13 @@ function title(lane: LaneName): string {
 
 /**
  * The Lambda entry files for a plugins module: each imports the plugins and wraps them in
- * the shared handler. Written under node_modules/.cache (generated, never committed).
+ * the shared handler. Written under this checkout's own `.cache/` (generated, never
+ * committed), not under node_modules: a node_modules shared by several checkouts (a symlink)
+ * would make esbuild resolve the entries' relative imports, and so bundle the handlers, from
+ * whichever checkout owns it.
  */
 function writeEntries(pluginsEntry: string): { dispatcher: string; reconciler: string } {
-  const dir = join(REPO_ROOT, "node_modules", ".cache", "background-jobs-entries");
+  const dir = join(REPO_ROOT, ".cache", "background-jobs-entries");
   mkdirSync(dir, { recursive: true });
   const plugins = resolve(pluginsEntry);
   const importPath = (target: string) => {

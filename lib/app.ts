@@ -23,6 +23,7 @@ import { type CleanupRule, validateCleanup } from "./jobs/validate.ts";
 import { LocalPoller } from "./local/poller.ts";
 import { type LocalStack, type LocalStackInfo, startLocalStack } from "./local/stack.ts";
 import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
+import { envNames } from "./names.ts";
 import {
   type JobMetrics,
   noMetrics,
@@ -359,18 +360,12 @@ export class App {
 
 /** Resource names from the environment the CDK construct sets on the functions. */
 export function awsOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env): AwsBackendOptions {
-  const tableName = env.JOBS_TABLE_NAME;
-  const queueUrls = Object.fromEntries(
-    LANES.map((lane) => [lane, env[`JOBS_QUEUE_URL_${lane.toUpperCase()}`]]),
-  );
-  const deadLetters = LANES.map(
-    (lane) => [lane, env[`JOBS_DLQ_URL_${lane.toUpperCase()}`]] as const,
-  );
+  const tableName = env[envNames.tableName];
+  const queueUrls = Object.fromEntries(LANES.map((lane) => [lane, env[envNames.queueUrl(lane)]]));
+  const deadLetters = LANES.map((lane) => [lane, env[envNames.deadLetterQueueUrl(lane)]] as const);
   const missing = [
-    ...(tableName ? [] : ["JOBS_TABLE_NAME"]),
-    ...LANES.filter((lane) => !queueUrls[lane]).map(
-      (lane) => `JOBS_QUEUE_URL_${lane.toUpperCase()}`,
-    ),
+    ...(tableName ? [] : [envNames.tableName]),
+    ...LANES.filter((lane) => !queueUrls[lane]).map((lane) => envNames.queueUrl(lane)),
   ];
   if (missing.length > 0 || !tableName) {
     throw new JobValidationError(
@@ -378,13 +373,15 @@ export function awsOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env):
       `no backend chosen: pass { local: {} } or { aws: {...} }, or set ${missing.join(", ")} (the CDK construct does)`,
     );
   }
+  const scheduleGroup = env[envNames.scheduleGroup];
+  const schedulerRoleArn = env[envNames.schedulerRoleArn];
   return {
     tableName,
     queueUrls: queueUrls as Record<LaneName, string>,
     ...(deadLetters.every(([, url]) => url)
       ? { deadLetterQueueUrls: Object.fromEntries(deadLetters) as Record<LaneName, string> }
       : {}),
-    ...(env.JOBS_SCHEDULE_GROUP ? { scheduleGroup: env.JOBS_SCHEDULE_GROUP } : {}),
-    ...(env.JOBS_SCHEDULER_ROLE_ARN ? { schedulerRoleArn: env.JOBS_SCHEDULER_ROLE_ARN } : {}),
+    ...(scheduleGroup ? { scheduleGroup } : {}),
+    ...(schedulerRoleArn ? { schedulerRoleArn } : {}),
   };
 }

@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { JobLogger, LogFields } from "./log.ts";
 import type { JobMetrics } from "./metrics.ts";
+import { metricDimensions, SERVICE_NAME } from "./names.ts";
 
 export { type JobMetrics, noMetrics } from "./metrics.ts";
 
@@ -9,7 +10,7 @@ export { type JobMetrics, noMetrics } from "./metrics.ts";
  * CloudWatch metrics through Powertools (Embedded Metric Format on stdout): each event is its
  * own EMF record, published under `{service, type}` and `{service}`.
  */
-export function powertoolsMetrics(namespace: string, serviceName = "background-jobs"): JobMetrics {
+export function powertoolsMetrics(namespace: string, serviceName = SERVICE_NAME): JobMetrics {
   const metrics = new Metrics({ namespace, serviceName });
   const emit = (
     name: string,
@@ -19,7 +20,7 @@ export function powertoolsMetrics(namespace: string, serviceName = "background-j
   ) => {
     const single = metrics.singleMetric();
     // Two dimension sets: per job type, and all types together (what the alarms watch).
-    single.addDimensions({ type });
+    single.addDimensions({ [metricDimensions.type]: type });
     single.addDimensions({});
     single.addMetric(name, unit, value);
   };
@@ -30,7 +31,7 @@ export function powertoolsMetrics(namespace: string, serviceName = "background-j
 }
 
 /** Structured JSON logs through Powertools Logger; a job's `data` is never among the fields. */
-export function powertoolsLogger(serviceName = "background-jobs"): JobLogger {
+export function powertoolsLogger(serviceName = SERVICE_NAME): JobLogger {
   const logger = new Logger({ serviceName });
   return {
     info: (message: string, fields: LogFields = {}) => logger.info(message, fields),

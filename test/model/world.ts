@@ -364,4 +364,3 @@ export class World {
     if (!this.violations.includes(sentence)) this.violations.push(sentence);
   }
 }
-
