@@ -1,13 +1,15 @@
 /**
- * The ports the job lifecycle is written against, and the one dependencies object every
- * operation takes. Nothing here knows an AWS service: DynamoDB, SQS and EventBridge Scheduler
- * are adapters in `lib/aws/`, and `test/support/memory/` has in-memory ones with a fake clock.
- * This file imports nothing of `lib/jobs/` but plain types, so no import circle can form.
+ * The one dependencies object every operation takes: the ports (`ports.ts`, re-exported
+ * here), the clock, the settings, the runs and workers of this process. Nothing here knows an
+ * AWS service. This file imports nothing of `lib/jobs/` but plain types and the ports, so no
+ * import circle can form.
  */
 import type { JobLogger } from "../log.ts";
 import type { JobMetrics } from "../metrics.ts";
-import type { LaneName } from "../resources.ts";
-import type { JobDoc, JobLogEntry, JobRecord, JobStatus, JsonObject } from "./types.ts";
+import type { JobStore, LaneQueue, ScheduleArmer } from "./ports.ts";
+import type { JobDoc, JobLogEntry, JobRecord, JsonObject } from "./types.ts";
+
+export type * from "./ports.ts";
 
 // ---- time -----------------------------------------------------------------------------------
 
@@ -32,153 +34,6 @@ export const systemClock: Clock = {
       signal?.addEventListener("abort", done, { once: true });
     }),
 };
-
-// ---- the job table --------------------------------------------------------------------------
-
-/**
- * What the lifecycle needs from a job table. Every method is one conditional write or one
- * read; the DynamoDB adapter is `lib/aws/job-table.ts`. Conditions that fail are results
- * (`null`, `false`, `"exists"`), never the store's own error names.
- */
-export interface JobStore {
-  /** Writes a new job, unless a job with its id exists. */
-  insertJob(record: JobRecord): Promise<"inserted" | "exists">;
-  /** Strongly consistent read; `null` for an unknown id or a record past its TTL. */
-  getJob(id: string): Promise<JobRecord | null>;
-  /**
-   * Claims a due job of `claim.type` for a run: `ready`/`waiting` with `after <= now` (and not
-   * a repeating job's template) becomes `running` with a fresh `runId` and a lease, one attempt
-   * spent. On a lost race, or a job of another type, returns the record as it is.
-   */
-  claimJob(
-    id: string,
-    claim: RunClaim,
-  ): Promise<{ claimed: JobRecord } | { current: JobRecord | null }>;
-  /** Ends or reschedules a run, only if `runId` still holds it (fencing). `null` when it did not. */
-  settleRun(id: string, runId: string, changes: JobChanges): Promise<JobRecord | null>;
-  /** Ends a run whose lease expired (its process died), only if it is still that run and expired. */
-  expireRun(id: string, runId: string, now: number, changes: JobChanges): Promise<JobRecord | null>;
-  /**
-   * Records a repeating job's firing for `firedAt` on its template, only if the template's
-   * status is still `status` (as read: a pause or resume in between wins) and it has not fired
-   * for that instant or a later one.
-   */
-  recordFiring(
-    id: string,
-    firing: { firedAt: number; status: JobStatus },
-    changes: JobChanges,
-  ): Promise<JobRecord | null>;
-  /** Extends a run's lease (and saves its progress/log), only if `runId` still holds it. */
-  heartbeat(
-    id: string,
-    runId: string,
-    leaseUntil: number,
-    changes: Partial<JobRecord>,
-  ): Promise<boolean>;
-  /** Moves a job between statuses (cancel, pause, resume, restart...) only from `from`. */
-  transition(
-    id: string,
-    from: readonly JobStatus[],
-    changes: JobChanges,
-  ): Promise<JobRecord | null>;
-  /** Deletes a job only if its status is one of `from`. */
-  removeJob(id: string, from: readonly JobStatus[]): Promise<boolean>;
-  /** Ids of a type's unfinished jobs (from a sparse, eventually consistent index). */
-  openJobsOfType(type: string): Promise<Array<{ _id: string; created: number }>>;
-  /** Ids of jobs due at or before `before` (by `after`; running jobs included, whatever their lease). */
-  dueJobs(before: number): Promise<string[]>;
-  /**
-   * Appends a cancel request to its type's log, which claims read: `"full"` when the log holds
-   * as many bytes as it may (the caller then waits out the index lag instead).
-   */
-  recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full">;
-  /** The cancel requests recorded for a type (strongly consistent). */
-  cancelsFor(type: string): Promise<CancelRequest[]>;
-  /** Drops these requests from the type's log (they have been applied); others stay. */
-  dropCancels(type: string, applied: readonly CancelRequest[]): Promise<void>;
-  /** Types whose cancel log holds a request made at or before `before`. */
-  typesWithCancels(before: number): Promise<string[]>;
-}
-
-export interface RunClaim {
-  runId: string;
-  /** The type whose worker slot the run takes: a job of another type is not claimed. */
-  type: string;
-  now: number;
-  workTimeout: number;
-}
-
-/**
- * New field values for a job. The adapter keeps its index keys in step with `status` (open
- * jobs by type, due jobs by time) and writes `expiresAt` only when given.
- */
-export type JobChanges = Partial<JobRecord> & { status: JobStatus };
-
-export interface CancelRequest {
-  /** The filter as validated, JSON. */
-  filter: string;
-  /** When `cancelJobs` was called (epoch ms): only jobs live since before it are cancelled. */
-  at: number;
-}
-
-// ---- lanes and schedules ----------------------------------------------------------------------
-
-/** A message on a lane: the job id and type (for slot accounting), never the data. */
-export interface JobMessage {
-  id: string;
-  type: string;
-  /** On a repeating job's firing: the instant it fires for (ISO 8601). */
-  firedAt?: string;
-}
-
-/** What the lifecycle needs from the lanes. The SQS adapter is `lib/aws/lanes.ts`. */
-export interface LaneQueue {
-  /** Sends one message to a lane, delayed by up to 900 s (rounded up to whole seconds). */
-  send(lane: LaneName, message: JobMessage, delaySeconds: number): Promise<void>;
-  /** Sends many messages to a lane. */
-  sendMany(lane: LaneName, messages: JobMessage[], delaySeconds: number): Promise<void>;
-}
-
-/**
- * What the lifecycle needs from EventBridge Scheduler: schedules whose target is a lane.
- * The adapter is `lib/aws/schedules.ts`.
- */
-export interface ScheduleArmer {
-  /**
-   * A recurring `cron()`/`rate()` schedule; each firing sends `message` to `lane` with
-   * `firedAt` set to the instant it fires for.
-   */
-  armRecurring(
-    name: string,
-    expression: string,
-    startDate: Date | undefined,
-    lane: LaneName,
-    message: JobMessage,
-  ): Promise<void>;
-  /** A one-time `at()` schedule, deleted after it fires. Arming the same name again is a no-op. */
-  armOnce(name: string, at: Date, lane: LaneName, message: JobMessage): Promise<void>;
-  /** Deletes a schedule; a missing one is fine. */
-  remove(name: string): Promise<void>;
-}
-
-// ---- deliveries (what a lane hands the dispatcher) ---------------------------------------------
-
-/** One received message, whatever carried it (an SQS event, the local poller, the model check). */
-export interface Delivery {
-  /** The carrier's id for it (outcomes answer by it). */
-  messageId: string;
-  /** The parsed message, or `null` when the body is not one of ours (poison). */
-  message: JobMessage | null;
-  /** The raw body, for the one log line a poison message gets. */
-  body: string;
-  /** How often it has been received, this time included. */
-  receiveCount: number;
-}
-
-/** What to do with a delivery: drop it (done with), or have it come back after a pause. */
-export type DeliveryOutcome =
-  | { messageId: string; outcome: "acknowledged" }
-  | { messageId: string; outcome: "retry"; delaySeconds: number };
 
 // ---- runs in this process ------------------------------------------------------------------------
 

@@ -17,17 +17,25 @@ const MAX_LOG_MESSAGE = 2048;
 /** A new job's record, ready to run at `now` (or at its schedule's first instant, for a template). */
 export function newRecord(id: string, request: ValidJobRequest, now: number): JobRecord {
   return {
-    _id: id,
+    ...readyToRun(id, request.retry.retries, now),
     type: request.type,
     data: request.data,
-    status: "ready",
     priority: request.priority,
-    retries: request.retry.retries,
-    retried: 0,
     retryWait: request.retry.retryWait,
     retryBackoff: request.retry.retryBackoff,
     retryUntil: request.retry.retryUntil,
     repeatRetries: request.retry.retries,
+    repeated: 0,
+  };
+}
+
+/** The fields of a job that is new and ready now: no attempt made, no history. */
+function readyToRun(id: string, retries: number, now: number) {
+  return {
+    _id: id,
+    status: "ready" as const,
+    retries,
+    retried: 0,
     after: now,
     created: now,
     updated: now,
@@ -35,28 +43,13 @@ export function newRecord(id: string, request: ValidJobRequest, now: number): Jo
     progress: { completed: 0, total: 1, percent: 0 },
     failures: [],
     runId: null,
-    repeated: 0,
     log: [],
   };
 }
 
 /** A copy of a job to run now as a new job: its own id, a full retry budget, no history. */
 export function freshRun(source: JobRecord, id: string, now: number): JobRecord {
-  const copy: JobRecord = {
-    ...source,
-    _id: id,
-    status: "ready",
-    retries: source.repeatRetries,
-    retried: 0,
-    after: now,
-    created: now,
-    updated: now,
-    liveSince: now,
-    progress: { completed: 0, total: 1, percent: 0 },
-    failures: [],
-    runId: null,
-    log: [],
-  };
+  const copy: JobRecord = { ...source, ...readyToRun(id, source.repeatRetries, now) };
   for (const key of [
     "result",
     "expiresAt",
