@@ -165,19 +165,21 @@ export class DynamoJobStore implements JobStore {
 
   async recordFiring(
     id: string,
-    firing: { firedAt: number; status: JobStatus },
+    firing: { firedAt: number; status: JobStatus; previous: number | null },
     changes: JobChanges,
   ): Promise<JobRecord | null> {
-    // Pinned to the status the caller read: a pause or resume in between wins over the firing.
-    return this.conditionalUpdate(
-      id,
-      changes,
-      "#status = :status AND (attribute_not_exists(#lastFiredAt) OR #lastFiredAt < :firedAt)",
-      {
-        names: { "#status": "status", "#lastFiredAt": "lastFiredAt" },
-        values: { ":status": firing.status, ":firedAt": firing.firedAt },
+    if (firing.previous !== null && firing.previous >= firing.firedAt) return null;
+    // Pinned to the template as the caller read it: a pause, a resume or another firing in
+    // between wins over this one.
+    const last =
+      firing.previous === null ? "attribute_not_exists(#lastFiredAt)" : "#lastFiredAt = :previous";
+    return this.conditionalUpdate(id, changes, `#status = :status AND ${last}`, {
+      names: { "#status": "status", "#lastFiredAt": "lastFiredAt" },
+      values: {
+        ":status": firing.status,
+        ...(firing.previous === null ? {} : { ":previous": firing.previous }),
       },
-    );
+    });
   }
 
   async heartbeat(

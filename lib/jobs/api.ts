@@ -99,6 +99,7 @@ export function createJobSystem(options: JobSystemOptions): JobSystem {
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
     workers,
     runs: new Map(),
+    cancelledAt: new Map(),
     jobs: {
       of: (doc) => new Job(actions, doc),
       running: (doc, run) => new Job(actions, doc, run),

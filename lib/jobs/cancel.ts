@@ -3,6 +3,7 @@ import { forEachLimited } from "./enqueue.ts";
 import { matchesFilter } from "./match.ts";
 import { expiryFor } from "./records.ts";
 import { removeSchedules } from "./repeat/arm.ts";
+import { endRunsOf } from "./run/begin.ts";
 import { CANCELLABLE, type JobRecord } from "./types.ts";
 import { type CancelFilter, validateCancelFilter } from "./validate.ts";
 
@@ -20,6 +21,7 @@ const PARALLEL_READS = 16;
 export async function cancelJobs(deps: JobDeps, filter: Record<string, unknown>): Promise<void> {
   const valid = validateCancelFilter(filter);
   const at = deps.clock.now();
+  if (valid.type !== undefined) deps.cancelledAt.set(valid.type, at);
   if (valid._id !== undefined) {
     await cancelMatching(deps, [valid._id], valid, at);
     return;
@@ -33,6 +35,15 @@ export async function cancelJobs(deps: JobDeps, filter: Record<string, unknown>)
     await deps.clock.sleep(deps.settings.indexSettleMs);
     await cancelMatching(deps, await openIds(deps, type), valid, at);
   }
+}
+
+/**
+ * When a job of `type` made live now counts as live from: now, or just after this process's
+ * last `cancelJobs` of the type when that was in the same millisecond, so a job scheduled
+ * after `cancelJobs` resolved is never covered by it. (Across processes, clocks order them.)
+ */
+export function liveFrom(deps: JobDeps, type: string): number {
+  return Math.max(deps.clock.now(), (deps.cancelledAt.get(type) ?? Number.NEGATIVE_INFINITY) + 1);
 }
 
 async function openIds(deps: JobDeps, type: string): Promise<string[]> {
@@ -81,7 +92,8 @@ export async function cancelRecord(deps: JobDeps, record: JobRecord): Promise<Jo
   if (!cancelled) return null;
   deps.logger.info("cancelled", { jobId: record._id, type: record.type, was: record.status });
   deps.metrics.count("JobsCancelled", record.type);
-  if (record.runId) deps.runs.get(record.runId)?.end("the job was cancelled");
+  // Any run of it here ends, even one whose claim was written after this cancel read the job.
+  endRunsOf(deps, record._id, "the job was cancelled");
   await removeSchedules(deps, cancelled).catch((error: unknown) => {
     // The template is cancelled: a firing that still comes finds it so and does nothing.
     deps.logger.warn("could not delete a cancelled job's schedule", {
@@ -102,7 +114,9 @@ export async function cancelledByLog(deps: JobDeps, record: JobRecord): Promise<
     coveredBy(record, JSON.parse(request.filter) as CancelFilter, request.at),
   );
   if (!hit) return false;
-  return (await cancelRecord(deps, record)) !== null;
+  // Covered: cancelled now, or by another canceller already (either way it must not run).
+  await cancelRecord(deps, record);
+  return true;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { JobValidationError } from "../errors.ts";
 import { randomId } from "../ids.ts";
-import { cancelRecord } from "./cancel.ts";
+import { cancelRecord, liveFrom } from "./cancel.ts";
 import type { ControlAction, JobDeps, JobLike } from "./deps.ts";
 import { enqueueSafely } from "./enqueue.ts";
 import { freshRun } from "./records.ts";
@@ -69,7 +69,7 @@ export async function restart(deps: JobDeps, job: JobLike, retries: number): Pro
     retries: current.retries + retries,
     after: now,
     updated: now,
-    liveSince: now,
+    liveSince: liveFrom(deps, current.type),
     runId: null,
     progress: { completed: 0, total: 1, percent: 0 },
   });

@@ -135,6 +135,8 @@ export interface JobDeps {
   workers: WorkerSlotsRegistry;
   /** Runs in progress in this process, by runId: a cancel here ends them at once. */
   runs: Map<string, RunContext>;
+  /** When this process last called `cancelJobs` for each type (see `liveFrom`). */
+  cancelledAt: Map<string, number>;
   /** Builds the `Job` objects handed out (so operations need not import the class). */
   jobs: {
     of(doc: JobDoc): JobLike;

@@ -32,13 +32,14 @@ export interface JobStore {
   /** Ends a run whose lease expired (its process died), only if it is still that run and expired. */
   expireRun(id: string, runId: string, now: number, changes: JobChanges): Promise<JobRecord | null>;
   /**
-   * Records a repeating job's firing for `firedAt` on its template, only if the template's
-   * status is still `status` (as read: a pause or resume in between wins) and it has not fired
-   * for that instant or a later one.
+   * Records a repeating job's firing for `firedAt` on its template, only if the template is
+   * still as read: its status `status` (a pause or resume in between wins) and its last firing
+   * `previous` (`null`: none), which is earlier than `firedAt`. Two firings that read the same
+   * template cannot both record.
    */
   recordFiring(
     id: string,
-    firing: { firedAt: number; status: JobStatus },
+    firing: { firedAt: number; status: JobStatus; previous: number | null },
     changes: JobChanges,
   ): Promise<JobRecord | null>;
   /** Extends a run's lease (and saves its progress/log), only if `runId` still holds it. */

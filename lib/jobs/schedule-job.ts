@@ -1,14 +1,18 @@
 import { JobValidationError } from "../errors.ts";
 import { randomId } from "../ids.ts";
 import { parseScheduleText } from "../schedule/later-text.ts";
-import { cancelJobs } from "./cancel.ts";
+import { cancelJobs, liveFrom } from "./cancel.ts";
 import type { JobDeps, JobLike } from "./deps.ts";
 import { enqueueSafely } from "./enqueue.ts";
 import { laneFor } from "./priority.ts";
 import { newRecord } from "./records.ts";
 import { scheduleRepeating } from "./repeat/schedule-repeating.ts";
-import { toDoc } from "./types.ts";
-import { type ScheduleJobOptions, validateScheduleOptions } from "./validate.ts";
+import { type JobRecord, toDoc } from "./types.ts";
+import {
+  type ScheduleJobOptions,
+  type ValidJobRequest,
+  validateScheduleOptions,
+} from "./validate.ts";
 
 /**
  * `scheduleJob(options)`: validates, writes the record (one conditional put) and sends its
@@ -19,9 +23,8 @@ import { type ScheduleJobOptions, validateScheduleOptions } from "./validate.ts"
  */
 export async function scheduleJob(deps: JobDeps, options: ScheduleJobOptions): Promise<JobLike> {
   const request = validateScheduleOptions(options);
-  let now = deps.clock.now();
   if (request.schedule !== undefined) {
-    const parsed = parseScheduleText(request.schedule, new Date(now));
+    const parsed = parseScheduleText(request.schedule, new Date(deps.clock.now()));
     if (!deps.schedules) {
       throw new JobValidationError(
         "schedule",
@@ -29,14 +32,10 @@ export async function scheduleJob(deps: JobDeps, options: ScheduleJobOptions): P
       );
     }
     // Reaction: only a job with a schedule cancels the type's other jobs, before it is saved.
-    if (request.cancelRepeats) {
-      await cancelJobs(deps, { type: request.type });
-      // Live after the cancel request, so that request (applied again later) spares it.
-      now = deps.clock.now() + 1;
-    }
-    return scheduleRepeating(deps, newRecord(randomId(), request, now), parsed);
+    if (request.cancelRepeats) await cancelJobs(deps, { type: request.type });
+    return scheduleRepeating(deps, liveRecord(deps, request), parsed);
   }
-  const record = newRecord(randomId(), request, now);
+  const record = liveRecord(deps, request);
   await deps.store.insertJob(record);
   deps.logger.info("scheduled", {
     jobId: record._id,
@@ -46,4 +45,10 @@ export async function scheduleJob(deps: JobDeps, options: ScheduleJobOptions): P
   deps.metrics.count("JobsScheduled", record.type);
   await enqueueSafely(deps, record);
   return deps.jobs.of(toDoc(record));
+}
+
+/** A new record, live from after any `cancelJobs` of its type this process has made. */
+function liveRecord(deps: JobDeps, request: ValidJobRequest): JobRecord {
+  const now = deps.clock.now();
+  return { ...newRecord(randomId(), request, now), liveSince: liveFrom(deps, request.type) };
 }

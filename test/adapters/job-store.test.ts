@@ -160,7 +160,7 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
       });
     });
 
-    it("records a firing only from the status read, and only for a later instant", async () => {
+    it("records a firing only from the template as read: its status and its last firing", async () => {
       const { store } = makeWorld();
       const template = job({
         status: "waiting",
@@ -169,32 +169,33 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
       await store.insertJob(template);
       const changes = (firedAt: number) => ({ status: "waiting" as const, lastFiredAt: firedAt });
       const t1 = T0 + 60_000;
+      const firing = (firedAt: number, status: "waiting" | "paused", previous: number | null) =>
+        ({ firedAt, status, previous }) as const;
       expect(
-        await store.recordFiring(template._id, { firedAt: t1, status: "paused" }, changes(t1)),
+        await store.recordFiring(template._id, firing(t1, "paused", null), changes(t1)),
       ).toBeNull();
       expect(
-        await store.recordFiring(template._id, { firedAt: t1, status: "waiting" }, changes(t1)),
+        await store.recordFiring(template._id, firing(t1, "waiting", null), changes(t1)),
       ).toMatchObject({ lastFiredAt: t1 });
+      // Another firing that read the template before t1 was recorded cannot record too.
+      const t2 = t1 + 60_000;
+      expect(
+        await store.recordFiring(template._id, firing(t2, "waiting", null), changes(t2)),
+      ).toBeNull();
       for (const again of [t1, t1 - 60_000]) {
         expect(
-          await store.recordFiring(
-            template._id,
-            { firedAt: again, status: "waiting" },
-            changes(again),
-          ),
+          await store.recordFiring(template._id, firing(again, "waiting", t1), changes(again)),
         ).toBeNull();
       }
-      const t2 = t1 + 60_000;
       await store.transition(template._id, ["waiting"], { status: "paused" });
       expect(
-        await store.recordFiring(template._id, { firedAt: t2, status: "waiting" }, changes(t2)),
+        await store.recordFiring(template._id, firing(t2, "waiting", t1), changes(t2)),
       ).toBeNull();
       expect(
-        await store.recordFiring(
-          template._id,
-          { firedAt: t2, status: "paused" },
-          { status: "paused", lastFiredAt: t2 },
-        ),
+        await store.recordFiring(template._id, firing(t2, "paused", t1), {
+          status: "paused",
+          lastFiredAt: t2,
+        }),
       ).toMatchObject({ lastFiredAt: t2, status: "paused" });
     });
 

@@ -14,8 +14,9 @@ import { SqsLanes } from "../../lib/aws/lanes.ts";
 import { sqsBatchHandler } from "../../lib/aws/sqs-batch.ts";
 import { createJobSystem, type JobSystem } from "../../lib/jobs/api.ts";
 import { dispatch } from "../../lib/jobs/deliver.ts";
+import type { JobDeps } from "../../lib/jobs/deps.ts";
 import { systemClock } from "../../lib/jobs/deps.ts";
-import { beginRun } from "../../lib/jobs/run/begin.ts";
+import { beginRun, prepareRun } from "../../lib/jobs/run/begin.ts";
 import type { JobRecord } from "../../lib/jobs/types.ts";
 import type { JobLogger } from "../../lib/log.ts";
 import { sqsEvent } from "../support/sqs-event.ts";
@@ -41,6 +42,12 @@ function system(now = 1_000_000): JobSystem {
     cleanup: new Map([["saveImage/local", 7]]),
     clock: { now: () => now, sleep: systemClock.sleep },
   });
+}
+
+/** The job a worker is handed for a record claimed under its runId. */
+function started(deps: JobDeps, claimed: JobRecord) {
+  const run = prepareRun(deps, claimed._id, claimed.runId as string, claimed.workTimeout ?? 60_000);
+  return beginRun(deps, run, claimed);
 }
 
 function record(overrides: Partial<JobRecord> = {}): JobRecord {
@@ -204,7 +211,7 @@ describe("claim and settle are single conditional updates", () => {
   it("done() is conditional on the runId, sets the TTL for a cleanup type, and drops the index keys", async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: record({ status: "completed" }) });
     const jobs = system(1_000_000);
-    const { job } = beginRun(jobs.deps, record());
+    const job = started(jobs.deps, record());
     expect(await job.done("ok")).toBe(true);
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe("#runId = :runId AND #status = :running");
@@ -226,7 +233,7 @@ describe("claim and settle are single conditional updates", () => {
         $metadata: {},
       }),
     );
-    const { job } = beginRun(system().deps, record());
+    const job = started(system().deps, record());
     expect(await job.done()).toBe(false);
   });
 
@@ -236,7 +243,7 @@ describe("claim and settle are single conditional updates", () => {
       Attributes: record({ status: "waiting", after: now + 20 * 60_000, runId: null }),
     });
     sqs.on(SendMessageCommand).resolves({});
-    const { job } = beginRun(
+    const job = started(
       system(now).deps,
       record({ retryWait: 20 * 60_000, retryBackoff: "constant" }),
     );

@@ -7,6 +7,8 @@ import { freshRun } from "../records.ts";
 import { type JobRecord, TERMINAL } from "../types.ts";
 import { armNext, removeSchedules } from "./arm.ts";
 
+/** How long after its firing an occurrence that is not there yet counts as being created. */
+const BEING_CREATED_MS = 15 * 60_000;
 /** A firing that races a pause, a resume or another firing reads the template again. */
 const MAX_ATTEMPTS = 3;
 
@@ -74,7 +76,7 @@ export async function fire(deps: JobDeps, message: JobMessage): Promise<string |
     };
     const recorded = await deps.store.recordFiring(
       template._id,
-      { firedAt, status: template.status },
+      { firedAt, status: template.status, previous: template.lastFiredAt ?? null },
       changes,
     );
     if (!recorded) continue; // a pause, resume or other firing came in between: read again
@@ -125,9 +127,18 @@ async function reached(
   return true;
 }
 
+/**
+ * Is the previous occurrence unfinished? One that does not exist yet but was recorded within
+ * the last `BEING_CREATED_MS` is being created by its firing (or its redelivery): unfinished.
+ * Older and missing, it was removed or purged.
+ */
 async function unfinishedOccurrence(deps: JobDeps, template: JobRecord): Promise<string | null> {
   if (!template.lastOccurrenceId) return null;
   const previous = await deps.store.getJob(template.lastOccurrenceId);
-  if (!previous || TERMINAL.includes(previous.status)) return null;
+  if (!previous) {
+    const recent = deps.clock.now() - (template.lastFiredAt ?? 0) < BEING_CREATED_MS;
+    return recent ? `the previous occurrence ${template.lastOccurrenceId} is being created` : null;
+  }
+  if (TERMINAL.includes(previous.status)) return null;
   return `the previous occurrence ${previous._id} is still ${previous.status}`;
 }

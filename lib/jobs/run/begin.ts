@@ -7,12 +7,17 @@ export class RunEndedError extends Error {
 }
 
 /**
- * Starts a run in this process for a record just claimed under `runId`: the context that
- * fences `done`/`fail`, carries the lease, and ends the run (aborting `job.signal`) when the
- * job is cancelled, taken over or past its `workTimeout`. Returns the `Job` for the worker.
+ * Registers a run in this process *before* its claim is written, so a cancel in this process
+ * that lands between the claim and the worker's start ends it (the worker then never starts).
+ * The context fences `done`/`fail`, carries the lease, and ends the run (aborting
+ * `job.signal`) when the job is cancelled, taken over or past its `workTimeout`.
  */
-export function beginRun(deps: JobDeps, record: JobRecord): { job: RunningJob; run: RunContext } {
-  const runId = record.runId as string;
+export function prepareRun(
+  deps: JobDeps,
+  jobId: string,
+  runId: string,
+  workTimeout: number,
+): RunContext {
   const controller = new AbortController();
   let resolveEnded!: () => void;
   const ended = new Promise<void>((resolve) => {
@@ -25,9 +30,9 @@ export function beginRun(deps: JobDeps, record: JobRecord): { job: RunningJob; r
   const now = deps.clock.now();
   const run: RunContext = {
     runId,
-    jobId: record._id,
-    workTimeout: record.workTimeout ?? 0,
-    leaseUntil: record.leaseUntil ?? now,
+    jobId,
+    workTimeout,
+    leaseUntil: now + workTimeout,
     startedAt: now,
     log: [],
     settled: false,
@@ -43,5 +48,17 @@ export function beginRun(deps: JobDeps, record: JobRecord): { job: RunningJob; r
     },
   };
   deps.runs.set(runId, run);
-  return { job: deps.jobs.running(toDoc(record), run), run };
+  return run;
+}
+
+/** The claim was written: the run starts now, under the record's lease. Returns the worker's `Job`. */
+export function beginRun(deps: JobDeps, run: RunContext, record: JobRecord): RunningJob {
+  run.startedAt = deps.clock.now();
+  run.leaseUntil = record.leaseUntil ?? run.leaseUntil;
+  return deps.jobs.running(toDoc(record), run);
+}
+
+/** Ends every run of a job in this process (it was cancelled): signals abort, slots come back. */
+export function endRunsOf(deps: JobDeps, jobId: string, reason: string): void {
+  for (const run of [...deps.runs.values()]) if (run.jobId === jobId) run.end(reason);
 }

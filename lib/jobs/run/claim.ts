@@ -5,7 +5,7 @@ import { enqueue } from "../enqueue.ts";
 import { jobFields } from "../records.ts";
 import { fire } from "../repeat/fire.ts";
 import { DEFAULT_WORK_TIMEOUT_MS } from "../validate.ts";
-import { beginRun } from "./begin.ts";
+import { beginRun, prepareRun } from "./begin.ts";
 import { expireRun } from "./expire.ts";
 import { superviseRun } from "./supervise.ts";
 
@@ -33,13 +33,16 @@ export async function claimAndRun(
     id = occurrenceId;
   }
   const now = deps.clock.now();
-  const result = await deps.store.claimJob(id, {
-    runId: randomId(),
-    type: message.type,
-    now,
-    workTimeout: slots?.workTimeout ?? DEFAULT_WORK_TIMEOUT_MS,
-  });
+  const workTimeout = slots?.workTimeout ?? DEFAULT_WORK_TIMEOUT_MS;
+  const run = prepareRun(deps, id, randomId(), workTimeout);
+  const result = await deps.store
+    .claimJob(id, { runId: run.runId, type: message.type, now, workTimeout })
+    .catch((error: unknown) => {
+      deps.runs.delete(run.runId);
+      throw error;
+    });
   if ("current" in result) {
+    deps.runs.delete(run.runId);
     const current = result.current;
     // No such job (poison, or removed meanwhile): retried, then the DLQ.
     if (!current) return "retry";
@@ -62,9 +65,12 @@ export async function claimAndRun(
     }
     return "acknowledged";
   }
+  // Cancelled in this process while the claim was on its way: the worker never starts.
+  if (run.controller.signal.aborted) return "acknowledged";
   const claimed = result.claimed;
   if (await cancelledByLog(deps, claimed)) return "acknowledged";
-  const { job, run } = beginRun(deps, claimed);
+  if (run.controller.signal.aborted) return "acknowledged";
+  const job = beginRun(deps, run, claimed);
   deps.logger.info("running", { ...jobFields(claimed), waitedMs: now - claimed.after });
   deps.metrics.count("JobsStarted", claimed.type);
   deps.metrics.time("JobStartDelay", claimed.type, now - claimed.after);

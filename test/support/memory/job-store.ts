@@ -130,16 +130,15 @@ export class MemoryJobStore implements JobStore {
 
   async recordFiring(
     id: string,
-    firing: { firedAt: number; status: JobStatus },
+    firing: { firedAt: number; status: JobStatus; previous: number | null },
     changes: JobChanges,
   ): Promise<JobRecord | null> {
     this.faults.check("recordFiring");
+    if (firing.previous !== null && firing.previous >= firing.firedAt) return null;
     return this.update(
       id,
       changes,
-      (r) =>
-        r.status === firing.status &&
-        (r.lastFiredAt === undefined || r.lastFiredAt < firing.firedAt),
+      (r) => r.status === firing.status && (r.lastFiredAt ?? null) === firing.previous,
     );
   }
 
