@@ -1,28 +1,21 @@
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App, Job } from "../../lib/index.ts";
-import { deferred, sleep, startLocalApp, waitForStatus, waitUntil } from "../support/local-app.ts";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
+import type { Job } from "../../lib/index.ts";
+import {
+  deferred,
+  sleep,
+  startLocalApp,
+  useLocalApp,
+  waitForStatus,
+  waitUntil,
+} from "../support/local-app.ts";
 
-let app: App;
-let sqs: SQSClient;
-beforeAll(async () => {
-  app = await startLocalApp({ reconcileIntervalMs: 200, visibilityTimeoutSeconds: 2 });
-  sqs = new SQSClient({
-    region: app.local.region,
-    endpoint: app.local.endpoints.sqs,
-    useQueueUrlAsEndpoint: false,
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
-  });
-});
-afterAll(async () => {
-  sqs?.destroy();
-  await app?.stop();
-});
+const stack = useLocalApp({ reconcileIntervalMs: 200, visibilityTimeoutSeconds: 2 });
 
 describe("at-least-once delivery, exactly-once effects", () => {
   it("the same message delivered many times at once, and again after completion, runs the job once", async () => {
     const runs: string[] = [];
-    await app.context.backgroundJobs.addWorker({
+    await stack.app.context.backgroundJobs.addWorker({
       type: "dup/work",
       concurrency: 10,
       async worker(job) {
@@ -31,29 +24,29 @@ describe("at-least-once delivery, exactly-once effects", () => {
         await job.done();
       },
     });
-    const job = await app.context.backgroundJobs.scheduleJob({ type: "dup/work", data: {} });
+    const job = await stack.app.context.backgroundJobs.scheduleJob({ type: "dup/work", data: {} });
     const body = JSON.stringify({ id: job._id, type: "dup/work" });
     await Promise.all(
       Array.from({ length: 5 }, () =>
-        sqs.send(
-          new SendMessageCommand({ QueueUrl: app.local.queueUrls.normal, MessageBody: body }),
+        stack.sqs.send(
+          new SendMessageCommand({ QueueUrl: stack.app.local.queueUrls.normal, MessageBody: body }),
         ),
       ),
     );
-    await waitForStatus(app, job._id, "completed");
+    await waitForStatus(stack.app, job._id, "completed");
     for (let i = 0; i < 3; i += 1) {
-      await sqs.send(
-        new SendMessageCommand({ QueueUrl: app.local.queueUrls.normal, MessageBody: body }),
+      await stack.sqs.send(
+        new SendMessageCommand({ QueueUrl: stack.app.local.queueUrls.normal, MessageBody: body }),
       );
     }
     await sleep(1000);
     expect(runs).toEqual([job._id]);
-    expect((await app.context.backgroundJobs.getJob(job._id))?._doc.retried).toBe(1);
+    expect((await stack.app.context.backgroundJobs.getJob(job._id))?._doc.retried).toBe(1);
   });
 
   it("a job running longer than the visibility timeout, heartbeating, keeps its lease and runs once", async () => {
     const runs: string[] = [];
-    await app.context.backgroundJobs.addWorker({
+    await stack.app.context.backgroundJobs.addWorker({
       type: "dup/long",
       workTimeout: 1500,
       async worker(job) {
@@ -65,12 +58,12 @@ describe("at-least-once delivery, exactly-once effects", () => {
         await job.done();
       },
     });
-    const job = await app.context.backgroundJobs.scheduleJob({
+    const job = await stack.app.context.backgroundJobs.scheduleJob({
       type: "dup/long",
       data: {},
       retry: { retries: 3, wait: 0 },
     });
-    const doc = await waitForStatus(app, job._id, "completed", 20_000);
+    const doc = await waitForStatus(stack.app, job._id, "completed", 20_000);
     expect(runs).toEqual([job._id]);
     expect(doc.retried).toBe(1);
     expect(doc.failures).toEqual([]);
@@ -80,7 +73,7 @@ describe("at-least-once delivery, exactly-once effects", () => {
     const firstRun = deferred<Job>();
     const never = new Promise<void>(() => {});
     let attempts = 0;
-    await app.context.backgroundJobs.addWorker({
+    await stack.app.context.backgroundJobs.addWorker({
       type: "dup/stale",
       workTimeout: 500,
       async worker(job) {
@@ -92,16 +85,16 @@ describe("at-least-once delivery, exactly-once effects", () => {
         await job.done("second run");
       },
     });
-    const scheduled = await app.context.backgroundJobs.scheduleJob({
+    const scheduled = await stack.app.context.backgroundJobs.scheduleJob({
       type: "dup/stale",
       data: {},
       retry: { retries: 2, wait: 0 },
     });
     const stale = await firstRun.promise;
-    const doc = await waitForStatus(app, scheduled._id, "completed");
+    const doc = await waitForStatus(stack.app, scheduled._id, "completed");
     expect(await stale.done("first run, late")).toBe(false);
     expect(await stale.fail("first run, late")).toBe(false);
-    const after = await app.context.backgroundJobs.getJob(scheduled._id);
+    const after = await stack.app.context.backgroundJobs.getJob(scheduled._id);
     expect(after?._doc.result).toEqual({ value: "second run" });
     expect(after?._doc.updated).toEqual(doc.updated);
   });

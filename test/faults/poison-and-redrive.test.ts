@@ -1,33 +1,24 @@
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../../lib/index.ts";
+import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { beforeAll, describe, expect, it } from "vitest";
 import { captureLogger } from "../support/capture-logger.ts";
-import { startLocalApp, waitForStatus, waitUntil } from "../support/local-app.ts";
+import { useLocalApp, waitForStatus, waitUntil } from "../support/local-app.ts";
 
 const logger = captureLogger();
-let app: App;
-let sqs: SQSClient;
 const runs: string[] = [];
 let failSends = false;
 
+// Failed messages come back at once here (in production after 10 s, 20 s, 40 s...).
+const stack = useLocalApp(
+  {
+    redeliveryDelaySeconds: 0,
+    injectFault: (operation) =>
+      failSends && operation === "SQS.SendMessage" ? new Error("injected") : undefined,
+  },
+  [],
+  { logger },
+);
 beforeAll(async () => {
-  // Failed messages come back at once here (in production after 10 s, 20 s, 40 s...).
-  app = await startLocalApp(
-    {
-      redeliveryDelaySeconds: 0,
-      injectFault: (operation) =>
-        failSends && operation === "SQS.SendMessage" ? new Error("injected") : undefined,
-    },
-    [],
-    { logger },
-  );
-  sqs = new SQSClient({
-    region: app.local.region,
-    endpoint: app.local.endpoints.sqs,
-    useQueueUrlAsEndpoint: false,
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
-  });
-  await app.context.backgroundJobs.addWorker({
+  await stack.app.context.backgroundJobs.addWorker({
     type: "poison/real",
     async worker(job) {
       runs.push(job._id);
@@ -35,15 +26,11 @@ beforeAll(async () => {
     },
   });
 });
-afterAll(async () => {
-  sqs?.destroy();
-  await app?.stop();
-});
 
 async function deadLetters(): Promise<number> {
-  const { Attributes } = await sqs.send(
+  const { Attributes } = await stack.sqs.send(
     new GetQueueAttributesCommand({
-      QueueUrl: app.local.deadLetterQueueUrls.normal,
+      QueueUrl: stack.app.local.deadLetterQueueUrls.normal,
       AttributeNames: ["ApproximateNumberOfMessages"],
     }),
   );
@@ -56,8 +43,8 @@ describe("poison messages and the dead-letter queue", () => {
       "{not json",
       JSON.stringify({ id: "noSuchJob12345678", type: "poison/real" }),
     ]) {
-      await sqs.send(
-        new SendMessageCommand({ QueueUrl: app.local.queueUrls.normal, MessageBody: body }),
+      await stack.sqs.send(
+        new SendMessageCommand({ QueueUrl: stack.app.local.queueUrls.normal, MessageBody: body }),
       );
     }
     await waitUntil(async () => (await deadLetters()) === 2, 30_000, "both messages in the DLQ");
@@ -71,23 +58,26 @@ describe("poison messages and the dead-letter queue", () => {
   it("redriveDeadLetters() puts real jobs back and drops poison, with a report", async () => {
     // A real job whose only message is in the DLQ (say, after a run of dispatcher crashes).
     failSends = true;
-    const job = await app.context.backgroundJobs.scheduleJob({ type: "poison/real", data: {} });
+    const job = await stack.app.context.backgroundJobs.scheduleJob({
+      type: "poison/real",
+      data: {},
+    });
     failSends = false;
-    await sqs.send(
+    await stack.sqs.send(
       new SendMessageCommand({
-        QueueUrl: app.local.deadLetterQueueUrls.normal,
+        QueueUrl: stack.app.local.deadLetterQueueUrls.normal,
         MessageBody: JSON.stringify({ id: job._id, type: "poison/real" }),
       }),
     );
     await waitUntil(async () => (await deadLetters()) === 3, 10_000, "three messages in the DLQ");
     expect(runs).not.toContain(job._id);
-    const report = await app.redriveDeadLetters();
+    const report = await stack.app.redriveDeadLetters();
     expect(report.redriven).toEqual([{ jobId: job._id, lane: "normal" }]);
     expect(report.dropped.map((d) => d.reason).sort()).toEqual([
       "no job noSuchJob12345678",
       "not a job message",
     ]);
-    await waitForStatus(app, job._id, "completed");
+    await waitForStatus(stack.app, job._id, "completed");
     expect(runs.filter((id) => id === job._id)).toHaveLength(1);
     expect(await deadLetters()).toBe(0);
   });

@@ -1,41 +1,21 @@
-import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type App, createApp, JobValidationError } from "../../lib/index.ts";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
+import { createApp, JobValidationError } from "../../lib/index.ts";
 import { LANES } from "../../lib/resources.ts";
-import { startLocalApp } from "../support/local-app.ts";
+import { useLocalApp } from "../support/local-app.ts";
 
-let app: App;
-let dynamodb: DynamoDBClient;
-let sqs: SQSClient;
-beforeAll(async () => {
-  app = await startLocalApp();
-  const config = {
-    region: app.local.region,
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
-  };
-  dynamodb = new DynamoDBClient({ ...config, endpoint: app.local.endpoints.dynamodb });
-  sqs = new SQSClient({
-    ...config,
-    endpoint: app.local.endpoints.sqs,
-    useQueueUrlAsEndpoint: false,
-  });
-});
-afterAll(async () => {
-  dynamodb?.destroy();
-  sqs?.destroy();
-  await app?.stop();
-});
+const stack = useLocalApp();
 
 async function stored(): Promise<number> {
-  const { Count } = await dynamodb.send(
-    new ScanCommand({ TableName: app.local.tableName, Select: "COUNT" }),
+  const { Count } = await stack.dynamodb.send(
+    new ScanCommand({ TableName: stack.app.local.tableName, Select: "COUNT" }),
   );
   let messages = 0;
   for (const lane of LANES) {
-    const { Attributes } = await sqs.send(
+    const { Attributes } = await stack.sqs.send(
       new GetQueueAttributesCommand({
-        QueueUrl: app.local.queueUrls[lane],
+        QueueUrl: stack.app.local.queueUrls[lane],
         AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesDelayed"],
       }),
     );
@@ -76,7 +56,7 @@ const badSchedules: Array<[string, Record<string, unknown>, string]> = [
 describe("bad input is refused with an error naming the field, and nothing is stored", () => {
   it.each(badSchedules)("scheduleJob: %s", async (_case, options, field) => {
     const before = await stored();
-    const error = await app.context.backgroundJobs
+    const error = await stack.app.context.backgroundJobs
       .scheduleJob(options as never)
       .then(() => null)
       .catch((e: unknown) => e);
@@ -93,7 +73,9 @@ describe("bad input is refused with an error naming the field, and nothing is st
     ["zero concurrency", { type: "w", worker: async () => {}, concurrency: 0 }, "concurrency"],
     ["negative workTimeout", { type: "w", worker: async () => {}, workTimeout: -1 }, "workTimeout"],
   ])("addWorker: %s", async (_case, options, field) => {
-    await expect(app.context.backgroundJobs.addWorker(options as never)).rejects.toMatchObject({
+    await expect(
+      stack.app.context.backgroundJobs.addWorker(options as never),
+    ).rejects.toMatchObject({
       field,
     });
   });
@@ -115,18 +97,18 @@ describe("bad input is refused with an error naming the field, and nothing is st
   });
 
   it("getJob and cancelJobs name what is wrong", async () => {
-    await expect(app.context.backgroundJobs.getJob(42 as never)).rejects.toMatchObject({
+    await expect(stack.app.context.backgroundJobs.getJob(42 as never)).rejects.toMatchObject({
       field: "id",
     });
     await expect(
-      app.context.backgroundJobs.cancelJobs({ type: "t", $or: [] }),
+      stack.app.context.backgroundJobs.cancelJobs({ type: "t", $or: [] }),
     ).rejects.toMatchObject({
       field: "filter.$or",
     });
   });
 
   it("accepts Reaction's own shapes: a FileRecord with Dates, types with slashes", async () => {
-    const job = await app.context.backgroundJobs.scheduleJob({
+    const job = await stack.app.context.backgroundJobs.scheduleJob({
       type: "saveImage/local",
       data: {
         doc: { _id: "f1", uploadedAt: new Date("2026-01-02T03:04:05Z"), meta: { size: 10 } },
@@ -145,7 +127,7 @@ describe("bad input is refused with an error naming the field, and nothing is st
 describe("job types that would not fit an EventBridge schedule name", () => {
   it("are kept as they are: schedules are named by job id, never by type", async () => {
     const type = `reports/${"wöchentlich & monatlich ".repeat(9)}`.slice(0, 256);
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const job = await backgroundJobs.scheduleJob({ type, data: {}, schedule: "every 24 hours" });
     expect(job.type).toBe(type);
     expect((await backgroundJobs.getJob(job._id))?.type).toBe(type);

@@ -1,13 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App, Job } from "../../lib/index.ts";
-import { deferred, sleep, startLocalApp, waitForStatus } from "../support/local-app.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Job } from "../../lib/index.ts";
+import {
+  deferred,
+  sleep,
+  startLocalApp,
+  useLocalApp,
+  waitForStatus,
+} from "../support/local-app.ts";
 
-let app: App;
+const stack = useLocalApp();
 beforeAll(async () => {
-  app = await startLocalApp();
   // Workers exist but are paused: scheduled jobs wait in `ready` until a test wants them run.
   for (const type of ["cancel/exact", "cancel/dotted", "cancel/other"]) {
-    const handle = await app.context.backgroundJobs.addWorker({
+    const handle = await stack.app.context.backgroundJobs.addWorker({
       type,
       async worker(job) {
         await job.done();
@@ -16,17 +21,14 @@ beforeAll(async () => {
     handle.pause();
   }
 });
-afterAll(async () => {
-  await app?.stop();
-});
 
 async function statusOf(id: string) {
-  return (await app.context.backgroundJobs.getJob(id))?._doc.status;
+  return (await stack.app.context.backgroundJobs.getJob(id))?._doc.status;
 }
 
 describe("cancelJobs", () => {
   it("matches data by deep equality regardless of key order, and nothing else", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const same = await backgroundJobs.scheduleJob({
       type: "cancel/exact",
       data: { shopId: "A", notify: { to: "x", cc: ["y"] } },
@@ -54,7 +56,7 @@ describe("cancelJobs", () => {
   });
 
   it("matches one field with a dotted key", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const a1 = await backgroundJobs.scheduleJob({
       type: "cancel/dotted",
       data: { shopId: "A", n: 1 },
@@ -74,7 +76,7 @@ describe("cancelJobs", () => {
   });
 
   it("cancels by type alone every running, ready, waiting and paused job, and leaves finished ones", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const started = deferred<Job>();
     // One slot: while the held job runs, the others wait in `ready`.
     await backgroundJobs.addWorker({
@@ -86,7 +88,7 @@ describe("cancelJobs", () => {
       },
     });
     const finished = await backgroundJobs.scheduleJob({ type: "cancel/all", data: {} });
-    await waitForStatus(app, finished._id, "completed");
+    await waitForStatus(stack.app, finished._id, "completed");
     const running = await backgroundJobs.scheduleJob({ type: "cancel/all", data: { hold: true } });
     const runningJob = await started.promise;
     const ready = await backgroundJobs.scheduleJob({ type: "cancel/all", data: {} });
@@ -101,9 +103,9 @@ describe("cancelJobs", () => {
   });
 
   it("rejects a filter it cannot look up by type", async () => {
-    await expect(app.context.backgroundJobs.cancelJobs({ data: { shopId: "A" } })).rejects.toThrow(
-      /filter.type/,
-    );
+    await expect(
+      stack.app.context.backgroundJobs.cancelJobs({ data: { shopId: "A" } }),
+    ).rejects.toThrow(/filter.type/);
   });
 });
 

@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App, Job } from "../../lib/index.ts";
-import { deferred, sleep, startLocalApp, waitForStatus } from "../support/local-app.ts";
+import { describe, expect, it } from "vitest";
+import type { Job } from "../../lib/index.ts";
+import { deferred, sleep, useLocalApp, waitForStatus } from "../support/local-app.ts";
 
-let app: App;
-beforeAll(async () => {
-  app = await startLocalApp({ reconcileIntervalMs: 500 });
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const stack = useLocalApp({ reconcileIntervalMs: 500 });
 
 describe("a job's life on the local stack", () => {
   it("runs a job once, completes it, and keeps Reaction's document fields", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const seen: Array<{ id: string; data: unknown; status: string; runId: string | null }> = [];
     await backgroundJobs.addWorker({
       type: "life/ok",
@@ -29,7 +23,7 @@ describe("a job's life on the local stack", () => {
     const job = await backgroundJobs.scheduleJob({ type: "life/ok", data: { shopId: "s1", n: 1 } });
     expect(job._doc._id).toMatch(/^[23456789A-Za-z]{17}$/);
     expect(job.type).toBe("life/ok");
-    const doc = await waitForStatus(app, job._doc._id, "completed");
+    const doc = await waitForStatus(stack.app, job._doc._id, "completed");
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({
       id: job._doc._id,
@@ -56,11 +50,11 @@ describe("a job's life on the local stack", () => {
   });
 
   it("getJob returns null for an unknown id", async () => {
-    expect(await app.context.backgroundJobs.getJob("noSuchJob12345678")).toBeNull();
+    expect(await stack.app.context.backgroundJobs.getJob("noSuchJob12345678")).toBeNull();
   });
 
   it("turns a throw into fail(message)", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     await backgroundJobs.addWorker({
       type: "life/throws",
       async worker() {
@@ -68,12 +62,12 @@ describe("a job's life on the local stack", () => {
       },
     });
     const job = await backgroundJobs.scheduleJob({ type: "life/throws", data: {} });
-    const doc = await waitForStatus(app, job._id, "failed");
+    const doc = await waitForStatus(stack.app, job._id, "failed");
     expect(doc.failures).toEqual([{ value: "disk full", runId: expect.any(String) }]);
   });
 
   it("ends a retrying job at once on fail(err, { fatal: true })", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     let runs = 0;
     await backgroundJobs.addWorker({
       type: "life/fatal",
@@ -87,7 +81,7 @@ describe("a job's life on the local stack", () => {
       data: {},
       retry: { retries: 5, wait: 0 },
     });
-    const doc = await waitForStatus(app, job._id, "failed");
+    const doc = await waitForStatus(stack.app, job._id, "failed");
     await sleep(1500);
     expect(runs).toBe(1);
     expect(doc.retries).toBe(5);
@@ -95,7 +89,7 @@ describe("a job's life on the local stack", () => {
   });
 
   it("waits for a done() that comes after the worker returned (the email plugin's way)", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const returned = deferred<Job>();
     await backgroundJobs.addWorker({
       type: "life/deferred",
@@ -108,12 +102,12 @@ describe("a job's life on the local stack", () => {
     await sleep(700);
     expect((await backgroundJobs.getJob(scheduled._id))?._doc.status).toBe("running");
     expect(await job.done({ sent: true })).toBe(true);
-    const doc = await waitForStatus(app, scheduled._id, "completed");
+    const doc = await waitForStatus(stack.app, scheduled._id, "completed");
     expect(doc.result).toEqual({ sent: true });
   });
 
   it("fails a run that never settles within workTimeout, then retries it", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     let attempts = 0;
     await backgroundJobs.addWorker({
       type: "life/timeout",
@@ -129,7 +123,7 @@ describe("a job's life on the local stack", () => {
       data: {},
       retry: { retries: 1, wait: 0 },
     });
-    const doc = await waitForStatus(app, job._id, "completed");
+    const doc = await waitForStatus(stack.app, job._id, "completed");
     expect(attempts).toBe(2);
     expect(doc.failures).toEqual([
       { value: "Failed for exceeding worker set workTimeout", runId: expect.any(String) },
@@ -137,7 +131,7 @@ describe("a job's life on the local stack", () => {
   });
 
   it("keeps a heartbeating run alive past workTimeout", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     let attempts = 0;
     await backgroundJobs.addWorker({
       type: "life/heartbeat",
@@ -157,22 +151,22 @@ describe("a job's life on the local stack", () => {
       data: {},
       retry: { retries: 3, wait: 0 },
     });
-    const doc = await waitForStatus(app, job._id, "completed");
+    const doc = await waitForStatus(stack.app, job._id, "completed");
     expect(attempts).toBe(1);
     expect(doc.failures).toEqual([]);
   });
 
   it("fails a job whose type has no worker, naming the type", async () => {
-    const job = await app.context.backgroundJobs.scheduleJob({
+    const job = await stack.app.context.backgroundJobs.scheduleJob({
       type: "life/nobody-home",
       data: {},
     });
-    const doc = await waitForStatus(app, job._id, "failed");
+    const doc = await waitForStatus(stack.app, job._id, "failed");
     expect(doc.failures[0]?.value).toBe('No worker registered for job type "life/nobody-home"');
   });
 
   it("fences a stale worker: done() after the job was cancelled resolves false and changes nothing", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const started = deferred<Job>();
     await backgroundJobs.addWorker({
       type: "life/fenced",
@@ -185,7 +179,7 @@ describe("a job's life on the local stack", () => {
     await backgroundJobs.cancelJobs({ type: "life/fenced", data: { k: 1 } });
     expect(await job.done("too late")).toBe(false);
     expect(await job.fail("also too late")).toBe(false);
-    const doc = await waitForStatus(app, scheduled._id, "cancelled");
+    const doc = await waitForStatus(stack.app, scheduled._id, "cancelled");
     expect(doc.result).toBeUndefined();
     expect(doc.failures).toEqual([]);
   });

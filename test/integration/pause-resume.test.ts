@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../../lib/index.ts";
-import { sleep, startLocalApp, waitForStatus } from "../support/local-app.ts";
+import { describe, expect, it } from "vitest";
+import { sleep, useLocalApp, waitForStatus } from "../support/local-app.ts";
 
-let app: App;
-beforeAll(async () => {
-  app = await startLocalApp();
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const stack = useLocalApp();
 
 describe("a worker handle's pause() and resume()", () => {
   it("leaves the type's jobs ready while paused and starts them promptly on resume", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const ran: string[] = [];
     const handle = await backgroundJobs.addWorker({
       type: "pause/handle",
@@ -31,12 +24,12 @@ describe("a worker handle's pause() and resume()", () => {
     for (const job of jobs)
       expect((await backgroundJobs.getJob(job._id))?._doc.status).toBe("ready");
     await handle.resume();
-    for (const job of jobs) await waitForStatus(app, job._id, "completed", 5000);
+    for (const job of jobs) await waitForStatus(stack.app, job._id, "completed", 5000);
     expect(ran.sort()).toEqual(jobs.map((job) => job._id).sort());
   });
 
   it("shutdown() waits for the running job and starts no more", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     let finished = 0;
     const handle = await backgroundJobs.addWorker({
       type: "pause/shutdown",
@@ -47,7 +40,7 @@ describe("a worker handle's pause() and resume()", () => {
       },
     });
     const first = await backgroundJobs.scheduleJob({ type: "pause/shutdown", data: {} });
-    await waitForStatus(app, first._id, "running");
+    await waitForStatus(stack.app, first._id, "running");
     await handle.shutdown();
     expect(finished).toBe(1);
     const second = await backgroundJobs.scheduleJob({ type: "pause/shutdown", data: {} });
@@ -58,7 +51,7 @@ describe("a worker handle's pause() and resume()", () => {
 
 describe("the Job's control methods follow Reaction's status rules", () => {
   it("pause, resume, cancel, restart, ready, rerun and remove", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const runs: string[] = [];
     const handle = await backgroundJobs.addWorker({
       type: "control/job",
@@ -78,22 +71,22 @@ describe("the Job's control methods follow Reaction's status rules", () => {
     await sleep(500);
     expect(runs).toEqual([]); // resume() of the worker does not touch a paused job
     expect(await job.resume()).toBe(true);
-    await waitForStatus(app, job._id, "completed");
+    await waitForStatus(stack.app, job._id, "completed");
 
     // rerun: a completed job runs again as a new job
     const rerunId = await job.rerun();
     expect(typeof rerunId).toBe("string");
     expect(rerunId).not.toBe(job._id);
-    await waitForStatus(app, rerunId as string, "completed");
+    await waitForStatus(stack.app, rerunId as string, "completed");
     expect(runs).toEqual([job._id, rerunId]);
 
     // restart: a failed job goes back to waiting with more attempts; ready() makes it ready
     const failing = await backgroundJobs.scheduleJob({ type: "control/job", data: { fail: true } });
-    await waitForStatus(app, failing._id, "failed");
+    await waitForStatus(stack.app, failing._id, "failed");
     const fetched = await backgroundJobs.getJob(failing._id);
     expect(await fetched?.restart()).toBe(true);
     await fetched?.ready();
-    const doc = await waitForStatus(app, failing._id, "completed");
+    const doc = await waitForStatus(stack.app, failing._id, "completed");
     expect(doc.retried).toBe(2);
     expect(await fetched?.restart()).toBe(false); // a completed job does not restart
 

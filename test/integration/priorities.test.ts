@@ -1,18 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../../lib/index.ts";
-import { deferred, startLocalApp, waitForStatus, waitUntil } from "../support/local-app.ts";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { describe, expect, it } from "vitest";
+import { LANES, type LaneName } from "../../lib/index.ts";
+import { captureLogger } from "../support/capture-logger.ts";
+import { deferred, sleep, useLocalApp, waitForStatus, waitUntil } from "../support/local-app.ts";
 
-let app: App;
-beforeAll(async () => {
-  app = await startLocalApp();
-});
-afterAll(async () => {
-  await app?.stop();
-});
+const stack = useLocalApp();
 
 describe("priority lanes under contention", () => {
   it("starts every waiting critical job before any normal one, and every normal before any low", async () => {
-    const { backgroundJobs } = app.context;
+    const { backgroundJobs } = stack.app.context;
     const started: string[] = [];
     const release = deferred();
     await backgroundJobs.addWorker({
@@ -36,7 +32,7 @@ describe("priority lanes under contention", () => {
         }),
       );
     }
-    for (const blocker of blockers) await waitForStatus(app, blocker._id, "running");
+    for (const blocker of blockers) await waitForStatus(stack.app, blocker._id, "running");
     const plan: Array<[string, string | number]> = [];
     for (let i = 0; i < 8; i += 1) {
       plan.push(
@@ -58,11 +54,101 @@ describe("priority lanes under contention", () => {
     ]);
   });
 
+  it("keeps strict priority per type while another type's worker sits idle", async () => {
+    const { backgroundJobs } = stack.app.context;
+    // Free slots of another type must not let the poller take "prio/one"'s low messages early.
+    await backgroundJobs.addWorker({
+      type: "prio/idle",
+      concurrency: 3,
+      worker: (job) => job.done(),
+    });
+    const started: string[] = [];
+    const first = deferred();
+    await backgroundJobs.addWorker({
+      type: "prio/one",
+      async worker(job) {
+        started.push(job.data.label as string);
+        await (job.data.label === "first" ? first.promise : sleep(300));
+        await job.done();
+      },
+      concurrency: 1,
+    });
+    const opening = await backgroundJobs.scheduleJob({
+      type: "prio/one",
+      data: { label: "first" },
+      priority: "low",
+    });
+    await waitForStatus(stack.app, opening._id, "running");
+    const later: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      later.push(
+        (
+          await backgroundJobs.scheduleJob({
+            type: "prio/one",
+            data: { label: "low" },
+            priority: "low",
+          })
+        )._id,
+      );
+    }
+    await sleep(300); // the poller has seen the low messages
+    const critical = await backgroundJobs.scheduleJob({
+      type: "prio/one",
+      data: { label: "critical" },
+      priority: "critical",
+    });
+    await sleep(300); // and the critical one
+    first.resolve();
+    for (const id of [critical._id, ...later]) await waitForStatus(stack.app, id, "completed");
+    expect(started).toEqual(["first", "critical", "low", "low", "low"]);
+  });
+});
+
+describe("the lane a priority puts a job's message in", () => {
+  // This stack's poller receives nothing, so every message stays on the lane it was sent to.
+  const held = useLocalApp(
+    {
+      injectFault: (operation) =>
+        operation === "SQS.ReceiveMessage" ? new Error("poller held off") : undefined,
+    },
+    [],
+    { logger: captureLogger() },
+  );
+
+  async function drain(lane: LaneName): Promise<string[]> {
+    const ids: string[] = [];
+    for (;;) {
+      const { Messages = [] } = await held.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: held.app.local.queueUrls[lane],
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+        }),
+      );
+      if (Messages.length === 0) return ids;
+      for (const message of Messages) ids.push(JSON.parse(message.Body ?? "{}").id);
+    }
+  }
+
   it("accepts integer priorities and puts them in the lane their number falls in", async () => {
-    const { backgroundJobs } = app.context;
-    const job = await backgroundJobs.scheduleJob({ type: "prio/none", data: {}, priority: -12 });
-    expect(job._doc.priority).toBe(-12);
-    const low = await backgroundJobs.scheduleJob({ type: "prio/none", data: {}, priority: "low" });
-    expect(low._doc.priority).toBe(10);
+    const { backgroundJobs } = held.app.context;
+    const plan: Array<[string | number, number, LaneName]> = [
+      [-12, -12, "critical"],
+      ["high", -10, "critical"],
+      [-9, -9, "normal"],
+      ["medium", -5, "normal"],
+      [9, 9, "normal"],
+      ["low", 10, "low"],
+      [15, 15, "low"],
+    ];
+    const expected: Record<LaneName, string[]> = { critical: [], normal: [], low: [] };
+    for (const [priority, stored, lane] of plan) {
+      const job = await backgroundJobs.scheduleJob({ type: "prio/none", data: {}, priority });
+      expect(job._doc.priority).toBe(stored);
+      expected[lane].push(job._id);
+    }
+    for (const lane of LANES) {
+      expect((await drain(lane)).sort(), lane).toEqual(expected[lane].sort());
+    }
   });
 });

@@ -4,27 +4,12 @@ import {
   DeleteScheduleCommand,
   GetScheduleCommand,
   ListSchedulesCommand,
-  SchedulerClient,
   UpdateScheduleCommand,
 } from "@aws-sdk/client-scheduler";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { App } from "../../lib/index.ts";
-import { startLocalApp } from "../support/local-app.ts";
+import { describe, expect, it } from "vitest";
+import { useLocalApp } from "../support/local-app.ts";
 
-let app: App;
-let client: SchedulerClient;
-beforeAll(async () => {
-  app = await startLocalApp();
-  client = new SchedulerClient({
-    region: app.local.region,
-    endpoint: app.local.endpoints.scheduler,
-    credentials: { accessKeyId: "x", secretAccessKey: "x" },
-  });
-});
-afterAll(async () => {
-  client?.destroy();
-  await app?.stop();
-});
+const stack = useLocalApp();
 
 const target = {
   Arn: "arn:aws:scheduler:::aws-sdk:sqs:sendMessage",
@@ -44,29 +29,35 @@ function schedule(name: string, expression: string, group?: string) {
 
 describe("the local EventBridge Scheduler server, through the real SchedulerClient", () => {
   it("validates names and expressions as AWS does", async () => {
-    await expect(client.send(schedule("bad name!", "rate(1 minute)"))).rejects.toMatchObject({
-      name: "ValidationException",
-    });
-    await expect(client.send(schedule("both-days", "cron(0 0 * * * *)"))).rejects.toMatchObject({
-      name: "ValidationException",
-      message: expect.stringContaining("exactly one of day-of-month and day-of-week"),
-    });
-    await expect(client.send(schedule("bad-rate", "rate(30 seconds)"))).rejects.toMatchObject({
+    await expect(
+      stack.scheduler.send(schedule("bad name!", "rate(1 minute)")),
+    ).rejects.toMatchObject({
       name: "ValidationException",
     });
     await expect(
-      client.send(schedule("no-group", "rate(1 minute)", "missing")),
+      stack.scheduler.send(schedule("both-days", "cron(0 0 * * * *)")),
+    ).rejects.toMatchObject({
+      name: "ValidationException",
+      message: expect.stringContaining("exactly one of day-of-month and day-of-week"),
+    });
+    await expect(
+      stack.scheduler.send(schedule("bad-rate", "rate(30 seconds)")),
+    ).rejects.toMatchObject({
+      name: "ValidationException",
+    });
+    await expect(
+      stack.scheduler.send(schedule("no-group", "rate(1 minute)", "missing")),
     ).rejects.toMatchObject({
       name: "ResourceNotFoundException",
     });
   });
 
   it("creates, reads, updates, conflicts and deletes", async () => {
-    await client.send(schedule("crud", "cron(0 12 ? * MON-FRI *)"));
-    await expect(client.send(schedule("crud", "rate(1 minute)"))).rejects.toMatchObject({
+    await stack.scheduler.send(schedule("crud", "cron(0 12 ? * MON-FRI *)"));
+    await expect(stack.scheduler.send(schedule("crud", "rate(1 minute)"))).rejects.toMatchObject({
       name: "ConflictException",
     });
-    const got = await client.send(new GetScheduleCommand({ Name: "crud" }));
+    const got = await stack.scheduler.send(new GetScheduleCommand({ Name: "crud" }));
     expect(got).toMatchObject({
       Name: "crud",
       GroupName: "default",
@@ -74,7 +65,7 @@ describe("the local EventBridge Scheduler server, through the real SchedulerClie
       State: "ENABLED",
     });
     expect(got.CreationDate).toBeInstanceOf(Date);
-    await client.send(
+    await stack.scheduler.send(
       new UpdateScheduleCommand({
         Name: "crud",
         ScheduleExpression: "rate(5 minutes)",
@@ -82,24 +73,26 @@ describe("the local EventBridge Scheduler server, through the real SchedulerClie
         Target: target,
       }),
     );
-    expect((await client.send(new GetScheduleCommand({ Name: "crud" }))).ScheduleExpression).toBe(
-      "rate(5 minutes)",
-    );
-    await client.send(new DeleteScheduleCommand({ Name: "crud" }));
-    await expect(client.send(new GetScheduleCommand({ Name: "crud" }))).rejects.toMatchObject({
+    expect(
+      (await stack.scheduler.send(new GetScheduleCommand({ Name: "crud" }))).ScheduleExpression,
+    ).toBe("rate(5 minutes)");
+    await stack.scheduler.send(new DeleteScheduleCommand({ Name: "crud" }));
+    await expect(
+      stack.scheduler.send(new GetScheduleCommand({ Name: "crud" })),
+    ).rejects.toMatchObject({
       name: "ResourceNotFoundException",
     });
   });
 
   it("lists schedules page by page, across every group when none is named", async () => {
-    await client.send(new CreateScheduleGroupCommand({ Name: "other" }));
+    await stack.scheduler.send(new CreateScheduleGroupCommand({ Name: "other" }));
     for (let i = 0; i < 5; i += 1)
-      await client.send(schedule(`page-${i}`, "rate(1 day)", i % 2 ? "other" : undefined));
+      await stack.scheduler.send(schedule(`page-${i}`, "rate(1 day)", i % 2 ? "other" : undefined));
     const names: string[] = [];
     let NextToken: string | undefined;
     let pages = 0;
     do {
-      const page = await client.send(
+      const page = await stack.scheduler.send(
         new ListSchedulesCommand({ NamePrefix: "page-", MaxResults: 2, NextToken }),
       );
       names.push(...(page.Schedules ?? []).map((s) => `${s.GroupName}/${s.Name}`));
@@ -114,7 +107,7 @@ describe("the local EventBridge Scheduler server, through the real SchedulerClie
       "other/page-1",
       "other/page-3",
     ]);
-    const inOther = await client.send(
+    const inOther = await stack.scheduler.send(
       new ListSchedulesCommand({ GroupName: "other", NamePrefix: "page-" }),
     );
     expect(inOther.Schedules?.map((s) => s.Name).sort()).toEqual(["page-1", "page-3"]);

@@ -1,6 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll } from "vitest";
 import {
   type App,
   type AppOptions,
@@ -21,6 +25,86 @@ export async function startLocalApp(
   for (const plugin of plugins) app.registerPlugin(plugin);
   await app.start();
   return app;
+}
+
+/** A local app shared by the tests of a file (or `describe` block), with SDK clients on its servers. */
+export interface LocalAppHandle {
+  /** The started app; throws if read before the block's `beforeAll` has run. */
+  readonly app: App;
+  /** Clients on the app's local servers, made on first use and destroyed after the block. */
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly scheduler: SchedulerClient;
+}
+
+/**
+ * Starts a local app in `beforeAll` and stops it (and the clients made from it) in `afterAll`
+ * of the enclosing file or `describe` block; the arguments are `startLocalApp`'s.
+ *
+ * @example const local = useLocalApp({ reconcileIntervalMs: 500 }); ... local.app.context
+ */
+export function useLocalApp(...args: Parameters<typeof startLocalApp>): LocalAppHandle {
+  let started: App | undefined;
+  let clients: { dynamodb?: DynamoDBClient; sqs?: SQSClient; scheduler?: SchedulerClient } = {};
+  const app = (): App => {
+    if (!started) throw new Error("the local app is not started yet (read it inside a test)");
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startLocalApp(...args);
+  });
+  afterAll(async () => {
+    for (const client of Object.values(clients)) client?.destroy();
+    clients = {};
+    await started?.stop();
+  });
+  return {
+    get app() {
+      return app();
+    },
+    get dynamodb() {
+      clients.dynamodb ??= dynamodbClientFor(app());
+      return clients.dynamodb;
+    },
+    get sqs() {
+      clients.sqs ??= sqsClientFor(app());
+      return clients.sqs;
+    },
+    get scheduler() {
+      clients.scheduler ??= schedulerClientFor(app());
+      return clients.scheduler;
+    },
+  };
+}
+
+const LOCAL_CREDENTIALS = { accessKeyId: "x", secretAccessKey: "x" };
+
+/** A DynamoDB client on an app's local DynamoDB. The caller destroys it. */
+export function dynamodbClientFor(app: App): DynamoDBClient {
+  return new DynamoDBClient({
+    region: app.local.region,
+    endpoint: app.local.endpoints.dynamodb,
+    credentials: LOCAL_CREDENTIALS,
+  });
+}
+
+/** An SQS client on an app's local SQS server (queue URLs as given, not as endpoints). */
+export function sqsClientFor(app: App): SQSClient {
+  return new SQSClient({
+    region: app.local.region,
+    endpoint: app.local.endpoints.sqs,
+    useQueueUrlAsEndpoint: false,
+    credentials: LOCAL_CREDENTIALS,
+  });
+}
+
+/** An EventBridge Scheduler client on an app's local scheduler server. */
+export function schedulerClientFor(app: App): SchedulerClient {
+  return new SchedulerClient({
+    region: app.local.region,
+    endpoint: app.local.endpoints.scheduler,
+    credentials: LOCAL_CREDENTIALS,
+  });
 }
 
 /** Polls `getJob` until the job's status is one of `statuses`; returns its document. */
