@@ -36,18 +36,22 @@ export async function superviseRun(
       },
     );
   returned.catch(() => {});
-  for (;;) {
-    if (isOver(run) || stopping?.aborted) return;
-    const remaining = run.leaseUntil - deps.clock.now();
-    if (remaining <= 0) break;
-    const wake = new AbortController();
-    const woken = () => wake.abort();
-    stopping?.addEventListener("abort", woken, { once: true });
-    run.ended.then(woken);
-    await deps.clock.sleep(Math.min(remaining, deps.settings.runCheckIntervalMs), wake.signal);
+  // One wake-up for the whole run (not one listener per check): the run ended, or the app stops.
+  const wake = new AbortController();
+  const woken = () => wake.abort();
+  stopping?.addEventListener("abort", woken, { once: true });
+  void run.ended.then(woken);
+  try {
+    for (;;) {
+      if (isOver(run) || stopping?.aborted) return;
+      const remaining = run.leaseUntil - deps.clock.now();
+      if (remaining <= 0) break;
+      await deps.clock.sleep(Math.min(remaining, deps.settings.runCheckIntervalMs), wake.signal);
+      if (isOver(run) || stopping?.aborted) return;
+      if (run.leaseUntil > deps.clock.now()) await checkRecord(deps, run);
+    }
+  } finally {
     stopping?.removeEventListener("abort", woken);
-    if (isOver(run) || stopping?.aborted) return;
-    if (run.leaseUntil > deps.clock.now()) await checkRecord(deps, run);
   }
   run.end("the run is past its workTimeout");
   if (!run.settled) {
