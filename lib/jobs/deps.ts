@@ -150,8 +150,6 @@ export interface WorkerSlotsView {
   readonly worker: WorkerFunction;
   readonly workTimeout: number;
   readonly paused: boolean;
-  /** Takes a free slot now, or `false` when none is free. */
-  tryAcquire(): boolean;
   /** Resolves once a slot is held; the caller must `release()` it. */
   acquire(): Promise<void>;
   release(): void;

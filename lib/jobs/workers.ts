@@ -84,12 +84,6 @@ export class WorkerRegistry implements WorkerSlotsRegistry {
     return slots.free;
   }
 
-  /** Whether any registered, unpaused type has a free slot (else the poller need not receive). */
-  anyFree(): boolean {
-    for (const slots of this.slots.values()) if (slots.free > 0) return true;
-    return false;
-  }
-
   /** Resolves on the next change of capacity (a slot freed, a worker added or resumed). */
   nextChange(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
