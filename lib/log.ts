@@ -11,6 +11,8 @@ export interface JobLogger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
+  /** Detail for diagnosis; shown only when the logger's level allows (Powertools: `POWERTOOLS_LOG_LEVEL=DEBUG`). */
+  debug?(message: string, fields?: LogFields): void;
 }
 
 /** JSON lines on stdout, one object per line: what CloudWatch Logs Insights queries best. */
@@ -22,7 +24,14 @@ export function jsonLogger(service = "background-jobs"): JobLogger {
         `${JSON.stringify({ level, timestamp: new Date().toISOString(), service, message, ...fields })}\n`,
       );
     };
-  return { info: write("INFO"), warn: write("WARN"), error: write("ERROR") };
+  return {
+    info: write("INFO"),
+    warn: write("WARN"),
+    error: write("ERROR"),
+    ...(process.env.POWERTOOLS_LOG_LEVEL?.toUpperCase() === "DEBUG"
+      ? { debug: write("DEBUG") }
+      : {}),
+  };
 }
 
 /** Readable lines for a terminal: `15:04:05.123 completed  saveImage/local  Xb3... attempt 1/6  42 ms`. */

@@ -33,6 +33,12 @@ export const envNames = {
    * both functions, since both register the workers (the reconciler never runs one).
    */
   functionTimeoutMs: "JOBS_FUNCTION_TIMEOUT_MS",
+  /**
+   * `run` on the deploy-time startup function only: there the plugins' startup schedules and
+   * cancels jobs. Unset on the dispatcher and the reconciler, whose cold starts only register
+   * workers (see lib/startup-gate.ts).
+   */
+  startupScheduling: "JOBS_STARTUP_SCHEDULING",
   /** Powertools' own variable for the service name. */
   powertoolsServiceName: "POWERTOOLS_SERVICE_NAME",
   /** AWS SDK v3's switch for its Node.js version warning. */

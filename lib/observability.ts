@@ -37,5 +37,6 @@ export function powertoolsLogger(serviceName = SERVICE_NAME): JobLogger {
     info: (message: string, fields: LogFields = {}) => logger.info(message, fields),
     warn: (message: string, fields: LogFields = {}) => logger.warn(message, fields),
     error: (message: string, fields: LogFields = {}) => logger.error(message, fields),
+    debug: (message: string, fields: LogFields = {}) => logger.debug(message, fields),
   };
 }

@@ -10,5 +10,5 @@ export function captureLogger(): JobLogger & {
     (message: string, fields: LogFields = {}) => {
       lines.push({ level, message, fields });
     };
-  return { lines, info: at("info"), warn: at("warn"), error: at("error") };
+  return { lines, info: at("info"), warn: at("warn"), error: at("error"), debug: at("debug") };
 }
