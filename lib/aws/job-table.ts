@@ -102,6 +102,7 @@ export class DynamoJobStore implements JobStore {
       // and the reconciler finds a running job by it and then reads its lease.
       .set("workTimeout", claim.workTimeout)
       .set("updated", claim.now)
+      .set("runStartedAt", claim.now)
       .add("retries", -1)
       .add("retried", 1);
     try {

@@ -1,10 +1,10 @@
-import type { CancelRequest, JobDeps } from "./deps.ts";
+import type { CancelRequest, JobChanges, JobDeps } from "./deps.ts";
 import { forEachLimited } from "./enqueue.ts";
 import { matchesFilter } from "./match.ts";
-import { expiryFor } from "./records.ts";
+import { endedAttempt, expiryFor, withAttempt, withAudit } from "./records.ts";
 import { removeSchedules } from "./repeat/arm.ts";
 import { endRunsOf } from "./run/begin.ts";
-import { CANCELLABLE, type JobRecord } from "./types.ts";
+import { CANCELLABLE, type JobRecord, type OperatorAct } from "./types.ts";
 import { type CancelFilter, validateCancelFilter } from "./validate.ts";
 
 const PARALLEL_READS = 16;
@@ -78,17 +78,33 @@ function coveredBy(record: JobRecord, filter: CancelFilter, at: number): boolean
 /**
  * Cancels one job from whatever cancellable state it is in. A run of it in this process ends
  * at once (its worker's `job.signal` aborts and its slot comes back); elsewhere, the run's
- * next record check notices.
+ * next record check notices. A running job is cancelled under its run's fence first, so the
+ * run's attempt joins the history as `cancelled`; if that run ended meanwhile, the job is
+ * cancelled from wherever it is now. An operator's `act` joins the audit trail in the same write.
  */
-export async function cancelRecord(deps: JobDeps, record: JobRecord): Promise<JobRecord | null> {
+export async function cancelRecord(
+  deps: JobDeps,
+  record: JobRecord,
+  act?: OperatorAct,
+): Promise<JobRecord | null> {
   const now = deps.clock.now();
-  const cancelled = await deps.store.transition(record._id, CANCELLABLE, {
+  const changes: JobChanges = {
     status: "cancelled",
     runId: null,
     progress: { completed: 0, total: 1, percent: 0 },
     updated: now,
     ...expiryFor(deps, record.type, now),
-  });
+    ...(act ? { audit: withAudit(record.audit, act, record.status, "cancelled", now) } : {}),
+  };
+  let cancelled: JobRecord | null = null;
+  if (record.status === "running" && record.runId) {
+    const run = { runId: record.runId, startedAt: record.runStartedAt ?? record.updated };
+    cancelled = await deps.store.settleRun(record._id, record.runId, {
+      ...changes,
+      attempts: withAttempt(record.attempts, endedAttempt(run, "cancelled", now)),
+    });
+  }
+  cancelled ??= await deps.store.transition(record._id, CANCELLABLE, changes);
   if (!cancelled) return null;
   deps.logger.info("cancelled", { jobId: record._id, type: record.type, was: record.status });
   deps.metrics.count("JobsCancelled", record.type);

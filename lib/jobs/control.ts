@@ -3,8 +3,16 @@ import { randomId } from "../ids.ts";
 import { cancelRecord, liveFrom } from "./cancel.ts";
 import type { ControlAction, JobDeps, JobLike } from "./deps.ts";
 import { enqueueSafely } from "./enqueue.ts";
-import { freshRun } from "./records.ts";
-import { type JobRecord, PAUSABLE, REMOVABLE, RESTARTABLE, toDoc } from "./types.ts";
+import { freshRun, withAudit } from "./records.ts";
+import {
+  type JobRecord,
+  type JobStatus,
+  type OperatorAct,
+  PAUSABLE,
+  REMOVABLE,
+  RESTARTABLE,
+  toDoc,
+} from "./types.ts";
 
 /**
  * `job.cancel()`, `pause()`, `resume()`, `ready()`: one conditional transition from the states
@@ -14,24 +22,37 @@ export async function control(
   deps: JobDeps,
   job: JobLike,
   action: ControlAction,
+  act?: OperatorAct,
 ): Promise<boolean> {
   const now = deps.clock.now();
   const current = await deps.store.getJob(job._id);
   if (!current) return false;
+  // An operator's act joins the audit trail in the same conditional write as the move.
+  const audit = (to: JobStatus) =>
+    act ? { audit: withAudit(current.audit, act, current.status, to, now) } : {};
   let record: JobRecord | null = null;
   switch (action) {
     case "cancel":
-      record = await cancelRecord(deps, current);
+      record = await cancelRecord(deps, current, act);
       if (record) job._doc = toDoc(record);
       return record !== null;
     case "pause":
-      record = await deps.store.transition(job._id, PAUSABLE, { status: "paused", updated: now });
+      record = await deps.store.transition(job._id, PAUSABLE, {
+        status: "paused",
+        updated: now,
+        ...audit("paused"),
+      });
       break;
     case "resume": {
       // A template keeps its next fire time: it is on later's grid, and its firings go on.
       const after = current.repeat ? current.after : Math.max(current.after, now);
       const status = after > now || current.repeat ? "waiting" : "ready";
-      record = await deps.store.transition(job._id, ["paused"], { status, after, updated: now });
+      record = await deps.store.transition(job._id, ["paused"], {
+        status,
+        after,
+        updated: now,
+        ...audit(status),
+      });
       break;
     }
     case "ready":
@@ -41,6 +62,7 @@ export async function control(
         status: "ready",
         after: now,
         updated: now,
+        ...audit("ready"),
       });
       break;
     }
@@ -57,7 +79,12 @@ export async function control(
  * attempts. It is live again from now: a `cancelJobs` request older than the restart does not
  * touch it.
  */
-export async function restart(deps: JobDeps, job: JobLike, retries: number): Promise<boolean> {
+export async function restart(
+  deps: JobDeps,
+  job: JobLike,
+  retries: number,
+  act?: OperatorAct,
+): Promise<boolean> {
   if (!Number.isSafeInteger(retries) || retries < 0) {
     throw new JobValidationError("retries", `must be a non-negative integer, got ${retries}`);
   }
@@ -72,6 +99,7 @@ export async function restart(deps: JobDeps, job: JobLike, retries: number): Pro
     liveSince: liveFrom(deps, current.type),
     runId: null,
     progress: { completed: 0, total: 1, percent: 0 },
+    ...(act ? { audit: withAudit(current.audit, act, current.status, "waiting", now) } : {}),
   });
   if (!record) return false;
   job._doc = toDoc(record);

@@ -7,7 +7,7 @@
 import type { JobLogger } from "../log.ts";
 import type { JobMetrics } from "../metrics.ts";
 import type { JobStore, LaneQueue, ScheduleArmer } from "./ports.ts";
-import type { JobDoc, JobLogEntry, JobRecord, JsonObject } from "./types.ts";
+import type { AttemptRecord, JobDoc, JobLogEntry, JobRecord, JsonObject } from "./types.ts";
 
 export type * from "./ports.ts";
 
@@ -44,6 +44,10 @@ export interface RunContext {
   workTimeout: number;
   leaseUntil: number;
   startedAt: number;
+  /** How long the job had been due when this run claimed it. */
+  waitMs?: number;
+  /** The record's attempt history as claimed: the settle write appends this run to it. */
+  attempts: AttemptRecord[];
   log: JobLogEntry[];
   /** `done`/`fail` was written for this run. */
   settled: boolean;

@@ -1,6 +1,15 @@
 import { JobValidationError } from "../errors.ts";
 import type { JobDeps } from "./deps.ts";
-import type { JobLogEntry, JobRecord, JsonObject } from "./types.ts";
+import type {
+  AttemptOutcome,
+  AttemptRecord,
+  AuditEntry,
+  JobLogEntry,
+  JobRecord,
+  JobStatus,
+  JsonObject,
+  OperatorAct,
+} from "./types.ts";
 import { MAX_RESULT_BYTES, toJsonValue, type ValidJobRequest } from "./validate.ts";
 
 /**
@@ -13,6 +22,13 @@ const MAX_FAILURE_MESSAGE = 4096;
 export const MAX_LOG_ENTRIES = 50;
 const MAX_LOG_BYTES = 16 * 1024;
 const MAX_LOG_MESSAGE = 2048;
+/** An operator's timeline: the last 20 attempts (8 KB), the last 50 operator actions (8 KB). */
+export const MAX_ATTEMPTS_KEPT = 20;
+const MAX_ATTEMPTS_BYTES = 8 * 1024;
+const MAX_ATTEMPT_ERROR = 300;
+export const MAX_AUDIT_KEPT = 50;
+const MAX_AUDIT_BYTES = 8 * 1024;
+const MAX_AUDIT_TEXT = 200;
 
 /** A new job's record, ready to run at `now` (or at its schedule's first instant, for a template). */
 export function newRecord(id: string, request: ValidJobRequest, now: number): JobRecord {
@@ -61,6 +77,9 @@ export function freshRun(source: JobRecord, id: string, now: number): JobRecord 
     "templateId",
     "nudges",
     "dueAt",
+    "attempts",
+    "audit",
+    "runStartedAt",
   ] as const) {
     delete copy[key];
   }
@@ -115,6 +134,66 @@ export function storedLog(entries: JobLogEntry[]): JobRecord["log"] {
     time: entry.time.getTime(),
   }));
   return newestWithin(stored, MAX_LOG_ENTRIES, MAX_LOG_BYTES);
+}
+
+/**
+ * An attempt that ended now, for the record's history: its run, when it started (the claim),
+ * how long the job had been due then, how it ended.
+ */
+export function endedAttempt(
+  run: { runId: string; startedAt: number; waitMs?: number },
+  outcome: AttemptOutcome,
+  now: number,
+  error?: unknown,
+): AttemptRecord {
+  const attempt: AttemptRecord = {
+    runId: run.runId,
+    startedAt: run.startedAt,
+    endedAt: now,
+    outcome,
+  };
+  if (run.waitMs !== undefined) attempt.waitMs = Math.max(0, run.waitMs);
+  if (error !== undefined) attempt.error = errorText(error).slice(0, MAX_ATTEMPT_ERROR);
+  return attempt;
+}
+
+/** The attempts list with `attempt` appended, oldest dropped to stay within its bounds. */
+export function withAttempt(
+  attempts: AttemptRecord[] | undefined,
+  attempt: AttemptRecord,
+): AttemptRecord[] {
+  return newestWithin([...(attempts ?? []), attempt], MAX_ATTEMPTS_KEPT, MAX_ATTEMPTS_BYTES);
+}
+
+/** The audit trail with an operator's act appended (as a move `from` -> `to`), oldest dropped. */
+export function withAudit(
+  audit: AuditEntry[] | undefined,
+  act: OperatorAct,
+  from: JobStatus,
+  to: JobStatus,
+  now: number,
+): AuditEntry[] {
+  const entry: AuditEntry = {
+    at: now,
+    actor: act.actor.slice(0, MAX_AUDIT_TEXT),
+    action: act.action.slice(0, MAX_AUDIT_TEXT),
+    from,
+    to,
+  };
+  if (act.detail !== undefined) entry.detail = act.detail.slice(0, MAX_AUDIT_TEXT);
+  return newestWithin([...(audit ?? []), entry], MAX_AUDIT_KEPT, MAX_AUDIT_BYTES);
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "string") return error;
+  if (typeof error === "object" && error !== null && "value" in error)
+    return String((error as { value: unknown }).value);
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return String(error);
+  }
 }
 
 function newestWithin<T>(items: T[], count: number, bytes: number): T[] {

@@ -89,6 +89,12 @@ export interface JobRecord {
   runId: string | null;
   repeated: number;
   log: Array<Omit<JobLogEntry, "time"> & { time: number }>;
+  /** The last attempts that ended, oldest first (bounded: see `withAttempt`). */
+  attempts?: AttemptRecord[];
+  /** What operators did to this job, oldest first (bounded: see `withAudit`). */
+  audit?: AuditEntry[];
+  /** While running (and kept after): when the current or last run was claimed. */
+  runStartedAt?: number;
   workTimeout?: number;
   leaseUntil?: number;
   /** Sparse index keys (see `lib/resources.ts`). */
@@ -106,6 +112,42 @@ export interface JobRecord {
   lastOccurrenceId?: string;
   /** Occurrence: the template it was created from. */
   templateId?: string;
+}
+
+/** One ended attempt of a job: what an operator's timeline shows. */
+export interface AttemptRecord {
+  runId: string;
+  /** When the run was claimed (epoch ms). */
+  startedAt: number;
+  endedAt: number;
+  /** How long the job had been due when this attempt started. */
+  waitMs?: number;
+  outcome: AttemptOutcome;
+  /** The failure's message, shortened. */
+  error?: string;
+}
+
+export type AttemptOutcome = "completed" | "retrying" | "failed" | "timed out" | "cancelled";
+
+/** One operator action on a job, as its audit trail keeps it. */
+export interface AuditEntry {
+  /** Epoch ms. */
+  at: number;
+  /** Who: the operator's name as the CLI or the dashboard gives it (`--actor`, user@host). */
+  actor: string;
+  /** What: `retry`, `cancel`, `pause`, `resume`, `promote`, `reschedule`, `trigger`... */
+  action: string;
+  from: JobStatus;
+  to: JobStatus;
+  /** What else changed (`priority 0 -> -10`), when anything did. */
+  detail?: string;
+}
+
+/** An operator's act, before the write that makes it an `AuditEntry`. */
+export interface OperatorAct {
+  actor: string;
+  action: string;
+  detail?: string;
 }
 
 export interface RepeatRule {

@@ -34,6 +34,7 @@ export function prepareRun(
     workTimeout,
     leaseUntil: now + workTimeout,
     startedAt: now,
+    attempts: [],
     log: [],
     settled: false,
     ended,
@@ -53,7 +54,9 @@ export function prepareRun(
 
 /** The claim was written: the run starts now, under the record's lease. Returns the worker's `Job`. */
 export function beginRun(deps: JobDeps, run: RunContext, record: JobRecord): RunningJob {
-  run.startedAt = deps.clock.now();
+  run.startedAt = record.runStartedAt ?? deps.clock.now();
+  run.waitMs = run.startedAt - record.after;
+  run.attempts = record.attempts ?? [];
   run.leaseUntil = record.leaseUntil ?? run.leaseUntil;
   return deps.jobs.running(toDoc(record), run);
 }

@@ -1,5 +1,5 @@
 import type { JobChanges, JobDeps, JobLike, RunContext } from "../deps.ts";
-import { expiryFor, jobFields, resultValue } from "../records.ts";
+import { endedAttempt, expiryFor, jobFields, resultValue, withAttempt } from "../records.ts";
 import { toDoc } from "../types.ts";
 import { fenced } from "./fenced.ts";
 
@@ -19,6 +19,7 @@ export async function completeRun(
     result: resultValue(result),
     progress: { completed: job._doc.progress.total, total: job._doc.progress.total, percent: 100 },
     updated: now,
+    attempts: withAttempt(run.attempts, endedAttempt(run, "completed", now)),
     ...expiryFor(deps, job.type, now),
   };
   const record = await deps.store.settleRun(job._id, run.runId, changes);

@@ -1,9 +1,20 @@
 import type { JobChanges, JobDeps, JobLike, RunContext } from "../deps.ts";
 import { enqueueSafely } from "../enqueue.ts";
-import { expiryFor, failureValue, jobFields, withFailure } from "../records.ts";
+import {
+  endedAttempt,
+  expiryFor,
+  failureValue,
+  jobFields,
+  withAttempt,
+  withFailure,
+} from "../records.ts";
 import { afterFailure } from "../retry.ts";
-import { type JobRecord, type JsonObject, toDoc } from "../types.ts";
+import { type AttemptOutcome, type JobRecord, type JsonObject, toDoc } from "../types.ts";
+
 import { fenced } from "./fenced.ts";
+
+/** A run that neither settled nor heartbeated within its `workTimeout` fails with this. */
+export const TIMED_OUT = "Failed for exceeding worker set workTimeout";
 
 /**
  * `job.fail(error, { fatal })`: ends the attempt, only if `run.runId` still holds the job.
@@ -26,12 +37,22 @@ export async function failRun(
     now,
     fatal,
   );
+  changes.attempts = withAttempt(
+    run.attempts,
+    endedAttempt(run, outcomeOf(changes, failure), now, failure),
+  );
   const record = await deps.store.settleRun(job._id, run.runId, changes);
   if (!record) return fenced(deps, job, run, "fail");
   job._doc = toDoc(record);
   run.markSettled();
   await afterFailed(deps, record, run.runId, failure.value ?? failure, fatal);
   return true;
+}
+
+/** How a failed attempt ended, for the history: retried, failed for good, or timed out. */
+export function outcomeOf(changes: JobChanges, failure: JsonObject): AttemptOutcome {
+  if (failure.value === TIMED_OUT) return "timed out";
+  return changes.status === "waiting" ? "retrying" : "failed";
 }
 
 /** The write that ends a failed attempt: back to `waiting` after its backoff, or `failed`. */

@@ -100,6 +100,7 @@ export class MemoryJobStore implements JobStore {
     record.leaseUntil = claim.now + claim.workTimeout;
     record.workTimeout = claim.workTimeout;
     record.updated = claim.now;
+    record.runStartedAt = claim.now;
     record.retries = (record.retries ?? 0) - 1;
     record.retried = (record.retried ?? 0) + 1;
     return { claimed: this.write(record) };
