@@ -19,7 +19,12 @@ import {
   reconcile,
   requeueAll,
 } from "./jobs/reconcile.ts";
-import { type CleanupRule, validateCleanup } from "./jobs/validate.ts";
+import {
+  type CleanupRule,
+  type TenantRule,
+  validateCleanup,
+  validateTenants,
+} from "./jobs/validate.ts";
 import { LocalPoller } from "./local/poller.ts";
 import { type LocalStack, type LocalStackInfo, startLocalStack } from "./local/stack.ts";
 import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
@@ -43,7 +48,7 @@ type PluginFunction = (context: AppContext) => unknown | Promise<unknown>;
 /** Reaction's plugin shape, as far as background jobs go. */
 export interface Plugin {
   name: string;
-  backgroundJobs?: { cleanup?: CleanupRule[] };
+  backgroundJobs?: { cleanup?: CleanupRule[]; tenants?: TenantRule[] };
   functionsByType?: { startup?: PluginFunction[]; shutdown?: PluginFunction[] };
 }
 
@@ -112,6 +117,7 @@ export class App {
   readonly context: AppContext;
   private readonly plugins: Plugin[] = [];
   private readonly cleanup = new Map<string, number>();
+  private readonly tenants = new Map<string, string>();
   private stack?: LocalStack;
   private clients?: AwsClients;
   private poller?: LocalPoller;
@@ -136,7 +142,7 @@ export class App {
     this.context = { backgroundJobs, app: this };
   }
 
-  /** Registers a plugin; its cleanup rules are validated now. */
+  /** Registers a plugin; its cleanup and tenant rules are validated now. */
   registerPlugin(plugin: Plugin): void {
     if (typeof plugin !== "object" || plugin === null)
       throw new JobValidationError("plugin", "must be an object");
@@ -147,7 +153,18 @@ export class App {
       plugin.backgroundJobs?.cleanup,
       `${plugin.name}.backgroundJobs.cleanup`,
     );
+    const field = `${plugin.name}.backgroundJobs.tenants`;
+    const tenants = validateTenants(plugin.backgroundJobs?.tenants, field);
+    for (const [i, { type, key }] of tenants.entries()) {
+      const known = this.tenants.get(type);
+      if (known !== undefined && known !== key)
+        throw new JobValidationError(
+          `${field}[${i}]`,
+          `"${type}" already has tenant key "${known}"`,
+        );
+    }
     for (const rule of rules) this.cleanup.set(rule.type, rule.purgeAfterDays);
+    for (const { type, key } of tenants) this.tenants.set(type, key);
     this.plugins.push(plugin);
   }
 
@@ -234,6 +251,7 @@ export class App {
       logger,
       metrics,
       cleanup: this.cleanup,
+      tenants: this.tenants,
       settings: {
         ...(local?.redeliveryDelaySeconds !== undefined
           ? { redeliveryDelaySeconds: local.redeliveryDelaySeconds }
