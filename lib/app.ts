@@ -3,6 +3,7 @@ import type { RedriveReport } from "./aws/redrive.ts";
 import { type BackendOptions, type JobBackend, runsInLambda, startJobBackend } from "./backend.ts";
 import { JobValidationError } from "./errors.ts";
 import type { BackgroundJobs } from "./jobs/api.ts";
+import type { JobDeps } from "./jobs/deps.ts";
 import type { Job } from "./jobs/job.ts";
 import type { ReconcileOptions, ReconcileReport } from "./jobs/reconcile.ts";
 import {
@@ -176,6 +177,21 @@ export class App {
     if (!this.backend)
       throw new Error("app.local exists only for a started app with the local backend");
     return this.backend.local;
+  }
+
+  /**
+   * The running job system's dependencies, for operator tools in this same process (the
+   * dashboard `npm start` serves): a cancel from there ends a run here at once.
+   */
+  get jobDeps(): JobDeps {
+    if (!this.backend) throw new Error("app.jobDeps exists only for a started app");
+    return this.backend.system.deps;
+  }
+
+  /** The local stack's schedule group and scheduler role (local backend only, once started). */
+  get localScheduling(): { scheduleGroup: string; schedulerRoleArn: string } {
+    if (!this.backend) throw new Error("app.localScheduling exists only for a started local app");
+    return this.backend.localScheduling;
   }
 
   /** The dispatcher: what the Lambda SQS handler and the local poller call. */

@@ -29,6 +29,7 @@ import {
   powertoolsLogger,
   powertoolsMetrics,
 } from "./observability.ts";
+import { removeStackFile, writeStackFile } from "./ops/stack-file.ts";
 import { LANES, type LaneName } from "./resources.ts";
 
 export interface LocalBackendOptions {
@@ -216,6 +217,21 @@ export class JobBackend {
       dispatch(system.deps, deliveries, stopping),
     );
     this.jobSystem = system;
+    if (this.stack && local?.dataDir) {
+      // While this stack runs, `bgjobs` finds it here (removed by stop()).
+      writeStackFile(local.dataDir, {
+        pid: process.pid,
+        region: this.stack.region,
+        endpoints: this.stack.endpoints,
+        tableName,
+        queueUrls,
+        deadLetterQueueUrls: this.stack.deadLetterQueueUrls,
+        scheduleGroup: this.stack.scheduleGroup,
+        schedulerRoleArn: this.stack.schedulerRoleArn,
+        cleanup: Object.fromEntries(options.cleanup ?? []),
+        tenants: Object.fromEntries(options.tenants ?? []),
+      });
+    }
     if (this.stack) {
       // fauxqs keeps no messages across restarts: put every open job's message back.
       const requeued = await requeueAll(system.deps);
@@ -264,12 +280,23 @@ export class JobBackend {
     await this.poller?.stop();
     this.dispatchAbort.abort();
     await this.reconciling;
+    const { local } = this.options.backgroundJobs ?? {};
+    if (local?.dataDir) removeStackFile(local.dataDir);
     if (this.stack) await this.stack.stop();
     else {
       this.clients?.dynamodb.destroy();
       this.clients?.sqs.destroy();
       this.clients?.scheduler.destroy();
     }
+  }
+
+  /** The local stack's schedule group and scheduler role (local backend only). */
+  get localScheduling(): { scheduleGroup: string; schedulerRoleArn: string } {
+    if (!this.stack) throw new Error("the local stack exists only for a local backend");
+    return {
+      scheduleGroup: this.stack.scheduleGroup,
+      schedulerRoleArn: this.stack.schedulerRoleArn,
+    };
   }
 
   /** The local stack's endpoints, table and queue URLs (local backend only). */

@@ -96,3 +96,17 @@ export const SCHEDULE_GROUP_NAME_MAX_LENGTH = 64;
 export function scheduleGroupName(prefix: string): string {
   return `${prefix}-jobs`.slice(0, SCHEDULE_GROUP_NAME_MAX_LENGTH);
 }
+
+/**
+ * The CloudFormation outputs the construct adds, which `bgjobs --stack NAME` reads to find a
+ * deployment: the table, each lane's queue and DLQ URL, the schedule group and the role
+ * EventBridge Scheduler sends with.
+ */
+export const stackOutputNames = {
+  tableName: "JobsTableName",
+  queueUrl: (lane: LaneName) => `JobsQueueUrl${lane[0]?.toUpperCase()}${lane.slice(1)}`,
+  deadLetterQueueUrl: (lane: LaneName) =>
+    `JobsDeadLetterQueueUrl${lane[0]?.toUpperCase()}${lane.slice(1)}`,
+  scheduleGroup: "JobsScheduleGroup",
+  schedulerRoleArn: "JobsSchedulerRoleArn",
+} as const;

@@ -25,9 +25,13 @@ export async function redriveDeadLetterQueues(options: {
   deadLetterQueueUrls: Record<LaneName, string>;
   store: JobStore;
   lanes: LaneQueue;
+  /** Only these lanes' DLQs (default: all). */
+  only?: readonly LaneName[];
+  /** Called after each message with how many are done so far (a progress bar). */
+  onMessage?: (done: number) => void;
 }): Promise<RedriveReport> {
   const report: RedriveReport = { redriven: [], dropped: [] };
-  for (const lane of LANES) {
+  for (const lane of options.only ?? LANES) {
     const QueueUrl = options.deadLetterQueueUrls[lane];
     for (;;) {
       const { Messages = [] } = await options.sqs.send(
@@ -53,6 +57,7 @@ export async function redriveDeadLetterQueues(options: {
           await options.lanes.send(decision.lane, decision.message, 0);
           report.redriven.push({ jobId: decision.message.id, lane: decision.lane });
         }
+        options.onMessage?.(report.redriven.length + report.dropped.length);
       }
       await options.sqs.send(
         new DeleteMessageBatchCommand({
