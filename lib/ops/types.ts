@@ -300,7 +300,8 @@ export interface Overview {
 
 export interface DoctorCheck {
   name: string;
-  ok: boolean;
+  /** `fail` is a problem (`bgjobs doctor` exits 1); `warn` is worth knowing. */
+  level: "ok" | "warn" | "fail";
   detail: string;
 }
 
