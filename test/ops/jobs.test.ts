@@ -51,7 +51,7 @@ describe("lists", () => {
   it("pages every type's jobs newest first with a cursor, none twice, none skipped", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 13; i += 1) {
-      const type = i % 2 ? "ops/quick" : "ops/list-only";
+      const type = i % 2 ? "ops/quick" : "ops/held";
       ids.push((await jobs().scheduleJob({ type, data: { shopId: `shop-${i % 3}`, i } }))._id);
     }
     const listed = (await allPages({}, 4)).filter((job) => ids.includes(job.id));
@@ -153,7 +153,7 @@ describe("detail and single actions", () => {
 
   it("redacts secrets in data, and answers null for an unknown id", async () => {
     const job = await jobs().scheduleJob({
-      type: "ops/list-only",
+      type: "ops/held",
       data: { to: "a@b.c", smtp: { password: "hunter2", host: "h" }, apiKey: "k" },
     });
     const detail = await conn.ops.getJob(job._id);
@@ -166,7 +166,7 @@ describe("detail and single actions", () => {
   });
 
   it("reschedules priority and due time, moving the job's lane, with the change in the audit", async () => {
-    const job = await jobs().scheduleJob({ type: "ops/list-only", data: {} });
+    const job = await jobs().scheduleJob({ type: "ops/held", data: {} });
     const due = Date.now() + 3_600_000;
     const report = await conn.ops.act({
       action: "reschedule",
@@ -207,7 +207,7 @@ describe("detail and single actions", () => {
   });
 
   it("refuses bad input naming the field, and changes nothing", async () => {
-    const job = await jobs().scheduleJob({ type: "ops/list-only", data: {} });
+    const job = await jobs().scheduleJob({ type: "ops/held", data: {} });
     const bad = [
       { action: "explode", target: { ids: [job._id] } },
       { action: "reschedule", target: { ids: [job._id] } },

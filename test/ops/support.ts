@@ -5,7 +5,8 @@ import { type Connection, connect, stackInfoOfApp } from "../../lib/ops/connect.
  * Workers for the operator tests:
  * - `ops/flaky` fails its first `data.failures` attempts with `data.error`, then completes;
  * - `ops/hang` runs until its run is cancelled or times out;
- * - `ops/quick` completes at once.
+ * - `ops/quick` completes at once;
+ * - `ops/held` has a worker paused in this process, so its jobs stay ready.
  */
 export const opsPlugin: Plugin = {
   name: "ops-test",
@@ -30,6 +31,13 @@ export const opsPlugin: Plugin = {
             await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
           },
         });
+        const held = await backgroundJobs.addWorker({
+          type: "ops/held",
+          async worker(job) {
+            await job.done();
+          },
+        });
+        held.pause();
         await backgroundJobs.addWorker({
           type: "ops/quick",
           concurrency: 10,

@@ -1,0 +1,215 @@
+import { randomUUID } from "node:crypto";
+import { JobValidationError } from "../errors.ts";
+import type { Ops, ScheduleAction } from "../ops/index.ts";
+import { type ActionRequest, JOB_ACTIONS, type JobFilter } from "../ops/types.ts";
+import { LANES, type LaneName } from "../resources.ts";
+
+/** A bulk action or a redrive running on the server; the page polls it for progress. */
+export interface Operation {
+  id: string;
+  kind: string;
+  state: "running" | "done" | "failed";
+  /** The report so far (while running), then the final one. */
+  report?: unknown;
+  total?: number;
+  error?: string;
+  startedAt: number;
+  abort: AbortController;
+}
+
+export interface ApiContext {
+  ops: Ops;
+  readOnly: boolean;
+  title: string;
+  operations: Map<string, Operation>;
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** Finished operations kept for the page to read their report. */
+const KEEP_OPERATIONS = 50;
+const SCHEDULE_ACTIONS: readonly ScheduleAction[] = ["pause", "resume", "trigger", "cancel"];
+
+/**
+ * The dashboard's JSON API: the same shapes `bgjobs --json` prints. Reads are GETs; writes
+ * (already checked for origin, header and read-only by the server) are POSTs. A job action
+ * runs as an operation the page polls (`GET /api/operations/:id`), so "all matching" runs
+ * here in batches, never in the browser.
+ */
+export async function route(
+  context: ApiContext,
+  method: string,
+  url: URL,
+  body: unknown,
+): Promise<Answer> {
+  const { ops } = context;
+  const path = url.pathname.replace(/\/+$/, "");
+  const parts = path.split("/").slice(2).map(decodeURIComponent);
+  const ok = (value: unknown): Answer => ({ status: 200, body: value });
+  if (method === "GET") {
+    switch (parts[0]) {
+      case "config":
+        return ok({
+          title: context.title,
+          readOnly: context.readOnly,
+          actor: ops.actor,
+          actions: JOB_ACTIONS,
+          lanes: LANES,
+        });
+      case "overview":
+        return ok(await ops.overview());
+      case "types":
+        return ok(await ops.knownTypes());
+      case "jobs": {
+        if (parts[1]) {
+          const detail = await ops.getJob(parts[1]);
+          return detail ? ok(detail) : { status: 404, body: { error: `no job ${parts[1]}` } };
+        }
+        const q = url.searchParams;
+        const limit = q.get("limit");
+        const cursor = q.get("cursor");
+        return ok(
+          await ops.listJobs(filterFromQuery(q), {
+            ...(limit ? { limit: Number(limit) } : {}),
+            ...(cursor ? { cursor } : {}),
+          }),
+        );
+      }
+      case "schedules":
+        if (parts[1] === "next")
+          return ok(await ops.scheduleNext(url.searchParams.get("text") ?? ""));
+        return ok(await ops.listSchedules());
+      case "lanes":
+        return ok(await ops.laneStats());
+      case "dlq": {
+        const lane = url.searchParams.get("lane");
+        return ok(await ops.deadLetters(lane ? { lane: laneOf(lane) } : {}));
+      }
+      case "operations": {
+        const operation = context.operations.get(parts[1] ?? "");
+        if (!operation) return { status: 404, body: { error: "no such operation" } };
+        const { abort: _abort, ...visible } = operation;
+        return ok(visible);
+      }
+    }
+    return { status: 404, body: { error: `no ${path}` } };
+  }
+  // POST
+  switch (parts[0]) {
+    case "jobs":
+      if (parts[1] === "count") return ok(await ops.countMatching(actionRequest(body)));
+      if (parts[1] === "action") {
+        const request = actionRequest(body);
+        // Counting first checks the request (a bad one is a 400 here) and gives the total.
+        const total = (await ops.countMatching(request)).matched;
+        return ok(
+          start(context, `jobs ${request.action}`, total, (signal, progress) =>
+            ops.act(request, { signal, onProgress: progress }),
+          ),
+        );
+      }
+      break;
+    case "schedules": {
+      const action = parts[2] as ScheduleAction;
+      if (!parts[1] || !SCHEDULE_ACTIONS.includes(action))
+        throw new JobValidationError("action", `must be one of ${SCHEDULE_ACTIONS.join(", ")}`);
+      return ok(await ops.scheduleAction(parts[1], action));
+    }
+    case "dlq":
+      if (parts[1] === "redrive") {
+        const lanes = (body as { lanes?: unknown })?.lanes;
+        const only = Array.isArray(lanes) ? lanes.map((lane) => laneOf(String(lane))) : undefined;
+        return ok(
+          start(context, "dlq redrive", undefined, (_signal, progress) =>
+            ops.redriveDeadLetters({
+              ...(only ? { lanes: only } : {}),
+              onMessage: (done) => progress({ done }),
+            }),
+          ),
+        );
+      }
+      break;
+    case "operations":
+      if (parts[2] === "stop") {
+        const operation = context.operations.get(parts[1] ?? "");
+        if (!operation) return { status: 404, body: { error: "no such operation" } };
+        operation.abort.abort();
+        return ok({ stopping: true });
+      }
+      break;
+  }
+  return { status: 404, body: { error: `no ${path}` } };
+}
+
+/** The jobs page's URL filters (`type`, `tenant`, `status=a,b`, `lane`, `since`, `until`, `data`). */
+export function filterFromQuery(q: URLSearchParams): JobFilter {
+  const filter: JobFilter = {};
+  const pick = (name: string) => {
+    const value = q.get(name);
+    return value === null || value === "" ? undefined : value;
+  };
+  const type = pick("type");
+  const tenant = pick("tenant");
+  const status = pick("status");
+  const lane = pick("lane");
+  const since = pick("since");
+  const until = pick("until");
+  const data = pick("data");
+  if (type) filter.type = type;
+  if (tenant) filter.tenant = tenant;
+  if (status) filter.statuses = status.split(",") as JobFilter["statuses"];
+  if (lane) filter.lane = lane as LaneName;
+  if (since) filter.createdFrom = since;
+  if (until) filter.createdTo = until;
+  if (data) filter.data = data;
+  return filter;
+}
+
+function actionRequest(body: unknown): ActionRequest {
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new JobValidationError("body", "must be an object such as { action, target }");
+  return body as ActionRequest;
+}
+
+function laneOf(lane: string): LaneName {
+  if (!LANES.includes(lane as LaneName))
+    throw new JobValidationError("lane", `must be one of ${LANES.join(", ")}`);
+  return lane as LaneName;
+}
+
+/** Starts an operation in the background; the page polls it. */
+function start(
+  context: ApiContext,
+  kind: string,
+  total: number | undefined,
+  run: (signal: AbortSignal, progress: (report: unknown) => void) => Promise<unknown>,
+): { operationId: string } {
+  const operation: Operation = {
+    id: randomUUID(),
+    kind,
+    state: "running",
+    startedAt: Date.now(),
+    abort: new AbortController(),
+    ...(total !== undefined ? { total } : {}),
+  };
+  context.operations.set(operation.id, operation);
+  for (const old of [...context.operations.values()].slice(0, -KEEP_OPERATIONS)) {
+    if (old.state !== "running") context.operations.delete(old.id);
+  }
+  run(operation.abort.signal, (report) => {
+    operation.report = report;
+  }).then(
+    (report) => {
+      operation.report = report;
+      operation.state = "done";
+    },
+    (error: unknown) => {
+      operation.error = (error as Error).message;
+      operation.state = "failed";
+    },
+  );
+  return { operationId: operation.id };
+}
