@@ -1,4 +1,6 @@
+import { startDashboard } from "../lib/dashboard/server.ts";
 import { createApp } from "../lib/index.ts";
+import { connectToApp } from "../lib/ops/connect.ts";
 import { emailJob, emailPlugin } from "./plugins/email.ts";
 import { filesPlugin, saveImageJob } from "./plugins/files.ts";
 import { sitemapPlugin } from "./plugins/sitemap.ts";
@@ -7,7 +9,8 @@ import { sitemapPlugin } from "./plugins/sitemap.ts";
  * `npm start`: the embedded local stack with Reaction-style plugins. Each job's status changes
  * print as they happen; Ctrl-C stops every server and timer.
  */
-const app = createApp({ backgroundJobs: { local: { dataDir: process.env.DATA_DIR ?? ".data" } } });
+const dataDir = process.env.DATA_DIR ?? ".data";
+const app = createApp({ backgroundJobs: { local: { dataDir } } });
 app.registerPlugin(filesPlugin);
 app.registerPlugin(emailPlugin);
 app.registerPlugin(sitemapPlugin);
@@ -50,6 +53,13 @@ try {
 process.stdout.write(
   `Local stack up in ${Date.now() - started} ms: DynamoDB ${app.local.endpoints.dynamodb}, SQS ${app.local.endpoints.sqs}, Scheduler ${app.local.endpoints.scheduler}. Ctrl-C stops it.\n`,
 );
+// The dashboard, in this process (a cancel from it ends a run here at once). `bgjobs` finds
+// this stack through ${dataDir}/stack.json while it runs.
+const operations = connectToApp(app);
+const dashboard = await startDashboard({ ops: operations.ops, title: "local stack (npm start)" });
+process.stdout.write(
+  `Dashboard: ${dashboard.url}\nCLI: npx bgjobs jobs list (reads ${dataDir}/stack.json)\n`,
+);
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -57,6 +67,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     if (stopping) return;
     stopping = true;
     process.stdout.write("\nstopping...\n");
+    await dashboard.stop();
+    operations.close();
     await app.stop();
     process.stdout.write("stopped: every server and timer ended.\n");
   });
