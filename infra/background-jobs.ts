@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  CfnOutput,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cloudwatchActions,
   Duration,
@@ -27,6 +28,7 @@ import {
   metricNames,
   SERVICE_NAME,
   scheduleGroupName,
+  stackOutputNames,
 } from "../lib/names.ts";
 import {
   JOB_TABLE_INDEXES,
@@ -261,6 +263,132 @@ export class BackgroundJobs extends Construct {
 
     this.addAlarms(namespace, props);
     this.dashboard = this.addDashboard(namespace);
+    this.addOutputs();
+  }
+
+  /**
+   * What `bgjobs` needs to look (jobs list/get/logs/watch, schedules list, lanes stats, dlq
+   * list, doctor, `dashboard --read-only`): item and batch reads of the table and Query on its
+   * indexes, queue attributes of the lanes and DLQs, a peek at the DLQs (receive, then make
+   * visible again), the job schedule group's schedules, and this stack's outputs (`--stack`).
+   *
+   * @example jobs.grantRead(supportRole)
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
+    const all = LANES.flatMap((lane) => [this.queues[lane], this.deadLetterQueues[lane]]);
+    const dlqs = LANES.map((lane) => this.deadLetterQueues[lane].queueArn);
+    const grants = [
+      ["dynamodb:GetItem", "dynamodb:BatchGetItem"],
+      ["dynamodb:Query"],
+      ["sqs:GetQueueAttributes"],
+      ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"],
+      ["scheduler:GetSchedule"],
+      ["scheduler:ListSchedules"],
+      ["cloudformation:DescribeStacks"],
+    ] as const;
+    const resources: string[][] = [
+      [this.table.tableArn],
+      JOB_TABLE_INDEXES.map((index) => `${this.table.tableArn}/index/${index.name}`),
+      all.map((queue) => queue.queueArn),
+      dlqs,
+      [this.schedulesArn()],
+      // ListSchedules has no resource type: it cannot be scoped (the group is a request parameter).
+      ["*"],
+      [stack.stackId],
+    ];
+    return grants
+      .map((actions, i) =>
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: [...actions],
+          resourceArns: resources[i] as string[],
+        }),
+      )
+      .reduce((combined, grant) => combined.combine(grant));
+  }
+
+  /**
+   * `grantRead`, plus what operator actions write: item updates, puts (a template fired now)
+   * and deletes on the table; SendMessage to the lanes (a job sent again, a redrive);
+   * DeleteMessage on the DLQs (a redrive); creating, updating and deleting schedules in the job
+   * schedule group (pause, resume, cancel, a chain's next link) and passing the scheduler role
+   * to EventBridge Scheduler for them.
+   *
+   * @example jobs.grantOperate(onCallRole)
+   */
+  grantOperate(grantee: iam.IGrantable): iam.Grant {
+    const writes = [
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        resourceArns: [this.table.tableArn],
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ["sqs:SendMessage"],
+        resourceArns: LANES.map((lane) => this.queues[lane].queueArn),
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ["sqs:DeleteMessage"],
+        resourceArns: LANES.map((lane) => this.deadLetterQueues[lane].queueArn),
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [
+          "scheduler:CreateSchedule",
+          "scheduler:UpdateSchedule",
+          "scheduler:DeleteSchedule",
+        ],
+        resourceArns: [this.schedulesArn()],
+      }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ["iam:PassRole"],
+        resourceArns: [this.schedulerRole.roleArn],
+        conditions: { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } },
+      }),
+    ];
+    return writes.reduce((combined, grant) => combined.combine(grant), this.grantRead(grantee));
+  }
+
+  /** The schedules of the job schedule group. */
+  private schedulesArn(): string {
+    return Stack.of(this).formatArn({
+      service: "scheduler",
+      resource: "schedule",
+      resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
+    });
+  }
+
+  /** The outputs `bgjobs --stack NAME` reads (names in lib/names.ts). */
+  private addOutputs(): void {
+    const output = (key: string, value: string, description: string) =>
+      new CfnOutput(this, key, { key, value, description });
+    output(stackOutputNames.tableName, this.table.tableName, "The job table");
+    for (const lane of LANES) {
+      output(
+        stackOutputNames.queueUrl(lane),
+        this.queues[lane].queueUrl,
+        `The ${lane} lane's queue`,
+      );
+      output(
+        stackOutputNames.deadLetterQueueUrl(lane),
+        this.deadLetterQueues[lane].queueUrl,
+        `The ${lane} lane's dead-letter queue`,
+      );
+    }
+    output(
+      stackOutputNames.scheduleGroup,
+      this.scheduleGroup.scheduleGroupName,
+      "The job schedule group",
+    );
+    output(
+      stackOutputNames.schedulerRoleArn,
+      this.schedulerRole.roleArn,
+      "The role EventBridge Scheduler sends job messages with",
+    );
   }
 
   /**
@@ -271,7 +399,6 @@ export class BackgroundJobs extends Construct {
    * (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, ...) on the lanes.
    */
   private grantJobs(fn: lambda.Function): void {
-    const stack = Stack.of(this);
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [
@@ -303,13 +430,7 @@ export class BackgroundJobs extends Construct {
           "scheduler:UpdateSchedule",
           "scheduler:DeleteSchedule",
         ],
-        resources: [
-          stack.formatArn({
-            service: "scheduler",
-            resource: "schedule",
-            resourceName: `${this.scheduleGroup.scheduleGroupName}/*`,
-          }),
-        ],
+        resources: [this.schedulesArn()],
       }),
     );
     fn.addToRolePolicy(
