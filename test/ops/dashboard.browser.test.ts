@@ -16,10 +16,11 @@ import { opsPlugin } from "./support.ts";
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
-if (!available)
-  console.warn(
-    `dashboard browser tests skipped: no Chromium at ${CHROMIUM} (install Debian's package: apt-get install -y chromium)`,
-  );
+const missing = `no Chromium at ${CHROMIUM} (install Debian's package: apt-get install -y chromium)`;
+// CI (.ci/run) installs it and sets BGJOBS_REQUIRE_BROWSER: there a missing browser fails.
+if (!available && process.env.BGJOBS_REQUIRE_BROWSER)
+  throw new Error(`dashboard browser tests: ${missing}`);
+if (!available) console.warn(`dashboard browser tests skipped: ${missing}`);
 const SHOTS = join(import.meta.dirname, "../../test-output/dashboard");
 
 /** `bgjobs dashboard` running in this process; resolves the URL it printed. */
