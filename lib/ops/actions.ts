@@ -94,8 +94,9 @@ export function skipReason(
 
 /**
  * Applies one action to one job through the lifecycle's conditional writes, with the
- * operator's act in the same write (the audit trail). The record is read again first, so
- * the outcome says what changed from the state it really was in.
+ * operator's act in the same write (the audit trail). `listed` is the record as a listing
+ * just read it (strongly consistent); without it the record is read here. Either way the
+ * write is conditional on the status it finds then, so a job that moved on is left alone.
  */
 export async function applyAction(
   deps: OpsDeps,
@@ -103,8 +104,9 @@ export async function applyAction(
   id: string,
   params: ValidParams,
   includeRunning: boolean,
+  listed?: JobRecord,
 ): Promise<ActionOutcome> {
-  const current = await deps.jobs.store.getJob(id);
+  const current = listed ?? (await deps.jobs.store.getJob(id));
   if (!current) return { id, outcome: "skipped", reason: "not found" };
   const from = current.status;
   const reason = skipReason(action, current, includeRunning);

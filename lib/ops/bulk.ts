@@ -75,7 +75,7 @@ export async function runAction(
         const reason = current ? skipReason(action, current, includeRunning) : "not found";
         tally(reason ? { id, outcome: "skipped", reason } : { id, outcome: "changed" });
       } else {
-        tally(await applyAction(deps, action, id, params, includeRunning));
+        tally(await applyAction(deps, action, id, params, includeRunning, record ?? undefined));
       }
     } catch (error) {
       report.failed += 1;
