@@ -13,7 +13,13 @@ import type { App } from "../../lib/index.ts";
 import { stackOutputNames } from "../../lib/names.ts";
 import { connect } from "../../lib/ops/connect.ts";
 import { LANES } from "../../lib/resources.ts";
-import { sqsClientFor, startLocalApp, tempDataDir, waitForStatus } from "../support/local-app.ts";
+import {
+  sqsClientFor,
+  startLocalApp,
+  tempDataDir,
+  waitForStatus,
+  waitUntil,
+} from "../support/local-app.ts";
 import { opsPlugin } from "./support.ts";
 
 /**
@@ -259,6 +265,23 @@ describe("bgjobs on the local stack (stack.json)", () => {
     expect((await bgjobs(["doctor"])).code).toBe(0);
   });
 
+  it("prints a job's log", async () => {
+    const job = await app.context.backgroundJobs.scheduleJob({ type: "ops/logger", data: {} });
+    await waitForStatus(app, job._id, "completed");
+    const logs = await bgjobs(["jobs", "logs", job._id]);
+    expect(logs.code).toBe(0);
+    const rows = logs.stdout
+      .trim()
+      .split("\n")
+      .map((line) => line.split("\t"));
+    expect(rows[0]).toEqual(["TIME", "LEVEL", "RUN", "MESSAGE"]);
+    expect(rows.slice(1).map((row) => [row[1], row[3]])).toEqual([
+      ["info", "fetched 3 orders"],
+      ["warning", "mailer slow"],
+    ]);
+    expect((await bgjobs(["jobs", "logs", "NoSuchJob"])).code).toBe(3);
+  });
+
   it("watches jobs change, one JSON line each, until --for ends", async () => {
     const watching = bgjobs([
       "jobs",
@@ -372,6 +395,57 @@ describe("where bgjobs connects", () => {
       const missing = await bgjobs(["jobs", "list", "--stack", "Other", "--region", "eu-west-1"], {
         env: {},
       });
+
+      // --profile: the SDK's shared credentials, not the environment's keys.
+      const profileDir = await tempDataDir();
+      try {
+        const credentials = join(profileDir.dir, "credentials");
+        writeFileSync(
+          credentials,
+          "[ops]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = s\n",
+        );
+        delete process.env.AWS_ACCESS_KEY_ID;
+        delete process.env.AWS_SECRET_ACCESS_KEY;
+        process.env.AWS_SHARED_CREDENTIALS_FILE = credentials;
+        process.env.AWS_CONFIG_FILE = join(profileDir.dir, "config");
+        const viaProfile = await bgjobs(
+          ["jobs", "list", "--stack", "Shop", "--region", "eu-west-1", "--profile", "ops"],
+          { env: {} },
+        );
+        expect(viaProfile.code).toBe(0);
+        expect(requests.at(-1)?.authorization).toContain("Credential=AKIDPROFILE/");
+      } finally {
+        await profileDir.remove();
+      }
+
+      // The dashboard over the same deployment: `bgjobs dashboard --stack Shop`.
+      const stop = new AbortController();
+      let printed = "";
+      const io: Io = {
+        stdout: { write: (text: string) => (printed += text) },
+        stderr: { write: () => true },
+        stdin: Readable.from([]) as unknown as Io["stdin"],
+        env: {},
+      };
+      const serving = main(
+        ["dashboard", "--stack", "Shop", "--region", "eu-west-1", "--read-only"],
+        io,
+        stop.signal,
+      );
+      try {
+        await waitUntil(() => /http:\/\/\S+/.test(printed), 10_000, "the dashboard URL");
+        const url = (/http:\/\/\S+/.exec(printed) as RegExpExecArray)[0];
+        const login = await fetch(url, { redirect: "manual" });
+        const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;
+        const page = await fetch(new URL("/api/jobs?tenant=cli-aws", url), { headers: { cookie } });
+        const listed = (await page.json()) as { jobs: Array<{ id: string }> };
+        expect(listed.jobs.map((j) => j.id)).toEqual([id]);
+        const config = await fetch(new URL("/api/config", url), { headers: { cookie } });
+        expect(await config.json()).toMatchObject({ title: "Shop", readOnly: true });
+      } finally {
+        stop.abort();
+        expect(await serving).toBe(0);
+      }
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain("ValidationError: Stack with id Other does not exist");
     } finally {

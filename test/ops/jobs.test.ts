@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobValidationError } from "../../lib/errors.ts";
-import type { Connection } from "../../lib/ops/connect.ts";
+import { type Connection, connect, stackInfoOfApp } from "../../lib/ops/connect.ts";
 import type { JobSummary } from "../../lib/ops/types.ts";
 import { useLocalApp, waitForStatus, waitUntil } from "../support/local-app.ts";
 import { connectTo, opsPlugin } from "./support.ts";
@@ -163,6 +163,15 @@ describe("detail and single actions", () => {
       apiKey: "[redacted]",
     });
     expect(await conn.ops.getJob("NoSuchJob12345678")).toBeNull();
+    // A redaction hook of one's own replaces the default one.
+    const custom = connect(stackInfoOfApp(local.app), {
+      redact: (data, about) => ({ to: String(data.to).replace(/@.*/, "@…"), type: about.type }),
+    });
+    try {
+      expect((await custom.ops.getJob(job._id))?.data).toEqual({ to: "a@…", type: "ops/held" });
+    } finally {
+      custom.close();
+    }
   });
 
   it("reschedules priority and due time, moving the job's lane, with the change in the audit", async () => {

@@ -6,7 +6,8 @@ import { type Connection, connect, stackInfoOfApp } from "../../lib/ops/connect.
  * - `ops/flaky` fails its first `data.failures` attempts with `data.error`, then completes;
  * - `ops/hang` runs until its run is cancelled or times out;
  * - `ops/quick` completes at once;
- * - `ops/held` has a worker paused in this process, so its jobs stay ready.
+ * - `ops/held` has a worker paused in this process, so its jobs stay ready;
+ * - `ops/logger` logs two lines, then completes.
  */
 export const opsPlugin: Plugin = {
   name: "ops-test",
@@ -29,6 +30,14 @@ export const opsPlugin: Plugin = {
           concurrency: 5,
           async worker(job) {
             await new Promise((resolve) => job.signal.addEventListener("abort", resolve));
+          },
+        });
+        await backgroundJobs.addWorker({
+          type: "ops/logger",
+          async worker(job) {
+            await job.log("fetched 3 orders");
+            await job.log("mailer slow", { level: "warning" });
+            await job.done();
           },
         });
         const held = await backgroundJobs.addWorker({
