@@ -17,6 +17,7 @@ import {
   aws_scheduler_targets as schedulerTargets,
   type aws_sns as sns,
   aws_sqs as sqs,
+  triggers,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import {
@@ -69,6 +70,9 @@ export interface BackgroundJobsProps {
 
 const DEFAULT_CONCURRENCY: Record<LaneName, number> = { critical: 20, normal: 10, low: 5 };
 
+/** The deploy-time startup's time limit (the Trigger waits for it). */
+const STARTUP_TIMEOUT = Duration.minutes(5);
+
 /** Lambda's longest function timeout. */
 export const MAX_FUNCTION_TIMEOUT = Duration.seconds(900);
 
@@ -110,6 +114,9 @@ export class BackgroundJobs extends Construct {
   readonly deadLetterQueues: Record<LaneName, sqs.Queue>;
   readonly dispatcher: nodejs.NodejsFunction;
   readonly reconciler: nodejs.NodejsFunction;
+  /** Runs the plugins' startup at deploy time (see `startupTrigger`). */
+  readonly startup: nodejs.NodejsFunction;
+  readonly startupTrigger: triggers.Trigger;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly schedulerRole: iam.Role;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -230,7 +237,22 @@ export class BackgroundJobs extends Construct {
       description: "Re-sends lost job messages, ends dead runs, re-arms repeats, re-sweeps cancels",
     });
 
-    for (const fn of [this.dispatcher, this.reconciler]) this.grantJobs(fn);
+    // A deployment is the server start: the plugins' startup schedules and cancels jobs here,
+    // once per deployment whose bundle (so whose plugins) changed, before the stack completes.
+    this.startup = new nodejs.NodejsFunction(this, "Startup", {
+      ...functionProps("Startup", STARTUP_TIMEOUT),
+      environment: { ...environment, [envNames.startupScheduling]: "run" },
+      entry: entries.startup,
+      description: "Runs the plugins' startup once per deployment: their repeating jobs",
+    });
+    this.startupTrigger = new triggers.Trigger(this, "RunStartup", {
+      handler: this.startup,
+      executeOnHandlerChange: true,
+      timeout: STARTUP_TIMEOUT,
+      executeAfter: [this.table, this.scheduleGroup, this.schedulerRole, ...Object.values(queues)],
+    });
+
+    for (const fn of [this.dispatcher, this.reconciler, this.startup]) this.grantJobs(fn);
     for (const lane of LANES) {
       const settings = props.lanes?.[lane] ?? {};
       this.dispatcher.addEventSource(
@@ -458,7 +480,9 @@ function title(lane: LaneName): string {
  * would make esbuild resolve the entries' relative imports, and so bundle the handlers, from
  * whichever checkout owns it.
  */
-function writeEntries(pluginsEntry: string): { dispatcher: string; reconciler: string } {
+function writeEntries(
+  pluginsEntry: string,
+): Record<"dispatcher" | "reconciler" | "startup", string> {
   const dir = join(REPO_ROOT, ".cache", "background-jobs-entries");
   mkdirSync(dir, { recursive: true });
   const plugins = resolve(pluginsEntry);
@@ -482,5 +506,6 @@ function writeEntries(pluginsEntry: string): { dispatcher: string; reconciler: s
   return {
     dispatcher: write("dispatcher", "dispatcherHandler"),
     reconciler: write("reconciler", "reconcilerHandler"),
+    startup: write("startup", "startupHandler"),
   };
 }

@@ -1,4 +1,4 @@
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import {
   type AwsClients,
   createClients,
@@ -206,11 +206,12 @@ export class JobBackend {
           ? { runCheckIntervalMs: local.runCheckIntervalMs }
           : {}),
         ...local?.reconcile,
+        ...functionTimeoutFromEnvironment(options),
       },
     });
     const stopping = this.dispatchAbort.signal;
-    this.sqsHandler = sqsBatchHandler(this.clients.sqs, queueUrls, (deliveries) =>
-      dispatch(system.deps, deliveries, stopping),
+    this.sqsHandler = sqsBatchHandler(this.clients.sqs, queueUrls, (deliveries, budget) =>
+      dispatch(system.deps, deliveries, stopping, budget),
     );
     this.jobSystem = system;
     if (this.stack) {
@@ -273,13 +274,28 @@ export class JobBackend {
   get local(): LocalStackInfo {
     if (!this.stack) throw new Error("the local stack exists only for a local backend");
     const { endpoints, tableName, queueUrls, deadLetterQueueUrls, region } = this.stack;
-    return { endpoints, tableName, queueUrls, deadLetterQueueUrls, region };
+    const { scheduleGroup, schedulerRoleArn } = this.stack;
+    return {
+      endpoints,
+      tableName,
+      queueUrls,
+      deadLetterQueueUrls,
+      region,
+      scheduleGroup,
+      schedulerRoleArn,
+    };
   }
 
-  /** The dispatcher: what the Lambda SQS handler and the local poller call. */
-  handleSqsEvent(event: SQSEvent): Promise<SQSBatchResponse> {
+  /**
+   * The dispatcher: what the Lambda SQS handler and the local poller call. Lambda passes its
+   * context, so no run starts that the invocation's remaining time cannot hold.
+   */
+  handleSqsEvent(
+    event: SQSEvent,
+    context?: Pick<Context, "getRemainingTimeInMillis">,
+  ): Promise<SQSBatchResponse> {
     if (!this.sqsHandler) throw new Error("the job backend is not started");
-    return this.sqsHandler(event);
+    return this.sqsHandler(event, context);
   }
 
   /** One reconciler pass (the scheduled Lambda calls it; locally a timer does). */
@@ -306,6 +322,14 @@ export class JobBackend {
       lanes: deps.lanes,
     });
   }
+}
+
+/** In Lambda, the dispatcher's timeout the construct sets, which bounds every worker's run. */
+function functionTimeoutFromEnvironment(options: BackendOptions): { functionTimeoutMs?: number } {
+  const value = Number(process.env[envNames.functionTimeoutMs]);
+  return runsInLambda(options) && Number.isFinite(value) && value > 0
+    ? { functionTimeoutMs: value }
+    : {};
 }
 
 /** Resource names from the environment the CDK construct sets on the functions. */

@@ -1,12 +1,18 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Delivery, DeliveryOutcome } from "../jobs/deps.ts";
 import { parseJobMessage } from "../jobs/message.ts";
-import type { LaneName } from "../resources.ts";
+import { LANES, type LaneName } from "../resources.ts";
 import { queueUrlForArn } from "./lanes.ts";
 
-/** Handles one SQS batch; Lambda's event source mapping and the local poller both call it. */
-export type SqsBatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+/**
+ * Handles one SQS batch; Lambda's event source mapping and the local poller both call it.
+ * Lambda passes its context: the invocation's remaining time then bounds which runs start.
+ */
+export type SqsBatchHandler = (
+  event: SQSEvent,
+  context?: Pick<Context, "getRemainingTimeInMillis">,
+) => Promise<SQSBatchResponse>;
 
 /**
  * A received SQS message as the record Lambda's event source mapping hands over: what the
@@ -43,13 +49,16 @@ export function sqsRecord(
   };
 }
 
-/** An SQS record as the dispatcher's neutral delivery. */
-export function toDelivery(record: SQSRecord): Delivery {
+/** An SQS record as the dispatcher's neutral delivery (its lane known from the queue ARN). */
+export function toDelivery(record: SQSRecord, queueUrls?: Record<LaneName, string>): Delivery {
+  const url = queueUrls && queueUrlForArn(queueUrls, record.eventSourceARN);
+  const lane = url ? LANES.find((name) => queueUrls?.[name] === url) : undefined;
   return {
     messageId: record.messageId,
     message: parseJobMessage(record.body),
     body: record.body,
     receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+    ...(lane ? { lane } : {}),
   };
 }
 
@@ -63,10 +72,17 @@ export function toDelivery(record: SQSRecord): Delivery {
 export function sqsBatchHandler(
   sqs: SQSClient,
   queueUrls: Record<LaneName, string>,
-  dispatch: (deliveries: Delivery[]) => Promise<DeliveryOutcome[]>,
+  dispatch: (
+    deliveries: Delivery[],
+    budget?: { remainingMs(): number },
+  ) => Promise<DeliveryOutcome[]>,
 ): SqsBatchHandler {
-  return async (event) => {
-    const outcomes = await dispatch(event.Records.map(toDelivery));
+  return async (event, context) => {
+    const budget = context && { remainingMs: () => context.getRemainingTimeInMillis() };
+    const outcomes = await dispatch(
+      event.Records.map((record) => toDelivery(record, queueUrls)),
+      budget,
+    );
     const records = new Map(event.Records.map((record) => [record.messageId, record]));
     const failures = outcomes.filter((outcome) => outcome.outcome === "retry");
     await Promise.all(

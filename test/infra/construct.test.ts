@@ -155,10 +155,10 @@ describe("the BackgroundJobs construct", () => {
     }
   });
 
-  it("runs both functions on nodejs22.x with exactly the environment lib/names.ts names", () => {
+  it("runs its three functions on nodejs22.x with exactly the environment lib/names.ts names", () => {
     const functions = Object.values(template.findResources("AWS::Lambda::Function"));
     const ours = functions.filter((f) => f.Properties.Environment?.Variables?.[envNames.tableName]);
-    expect(ours).toHaveLength(2);
+    expect(ours).toHaveLength(3);
     const expected = [
       envNames.tableName,
       ...LANES.map((lane) => envNames.queueUrl(lane)),
@@ -170,10 +170,18 @@ describe("the BackgroundJobs construct", () => {
       envNames.powertoolsServiceName,
       envNames.sdkNodeVersionWarningDisabled,
     ];
+    const startup = ours.filter(
+      (f) => f.Properties.Environment.Variables[envNames.startupScheduling],
+    );
+    // Only the deploy-time startup schedules from the plugins' startup.
+    expect(startup).toHaveLength(1);
+    expect(startup[0]?.Properties.Environment.Variables[envNames.startupScheduling]).toBe("run");
     for (const fn of ours) {
       expect(fn.Properties.Runtime).toBe("nodejs22.x");
       const variables = fn.Properties.Environment.Variables;
-      expect(Object.keys(variables).sort()).toEqual([...expected].sort());
+      expect(Object.keys(variables).sort()).toEqual(
+        [...expected, ...(startup.includes(fn) ? [envNames.startupScheduling] : [])].sort(),
+      );
       expect(variables[envNames.metricsNamespace]).toBe(DEFAULT_METRICS_NAMESPACE);
       expect(variables[envNames.powertoolsServiceName]).toBe(SERVICE_NAME);
       expect(variables[envNames.functionTimeoutMs]).toBe(
@@ -192,7 +200,7 @@ describe("the BackgroundJobs construct", () => {
     const functions = Object.values(template.findResources("AWS::Lambda::Function")).filter(
       (f) => f.Properties.Environment?.Variables?.[envNames.tableName],
     );
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     for (const fn of functions) {
       const variables: Record<string, unknown> = fn.Properties.Environment.Variables;
       for (const lane of LANES) {
@@ -270,6 +278,7 @@ describe("the BackgroundJobs construct", () => {
       "iam:PassRole": json(jobs.schedulerRole.roleArn),
     };
     expect(grantsOf(jobs.reconciler.role!)).toEqual(common);
+    expect(grantsOf(jobs.startup.role!)).toEqual(common);
     // The dispatcher also consumes the lanes (the SQS event sources' grant).
     expect(grantsOf(jobs.dispatcher.role!)).toEqual({
       ...common,
@@ -292,6 +301,29 @@ describe("the BackgroundJobs construct", () => {
         ]),
       },
     });
+  });
+
+  it("runs the plugins' startup at deploy time: a Trigger on the startup function, after the resources it writes, again whenever its bundle changes", () => {
+    const { stack } = built;
+    const { jobs } = stack;
+    const triggers = Object.entries(template.findResources("Custom::Trigger"));
+    expect(triggers).toHaveLength(1);
+    const [triggerId, trigger] = triggers[0] as [
+      string,
+      { Properties: Record<string, unknown>; DependsOn?: string[] },
+    ];
+    // The handler is a version of the function: a new bundle is a new version, so it runs again.
+    const versionId = (trigger.Properties.HandlerArn as { Ref: string }).Ref;
+    const version = template.toJSON().Resources[versionId];
+    expect(version.Type).toBe("AWS::Lambda::Version");
+    expect(version.Properties.FunctionName).toEqual({ Ref: logicalId(jobs.startup) });
+    expect(trigger.Properties.InvocationType).toBe("RequestResponse");
+    const after = trigger.DependsOn ?? [];
+    for (const construct of [jobs.table, jobs.scheduleGroup, ...LANES.map((l) => jobs.queues[l])])
+      expect(after).toContain(logicalId(construct));
+    expect(triggerId).toBeDefined();
+    const startupFn = template.toJSON().Resources[logicalId(jobs.startup)];
+    expect(startupFn.Properties.Timeout).toBe(300);
   });
 
   it("lets EventBridge Scheduler assume its roles only for this account and its own schedule group", () => {
