@@ -2,18 +2,18 @@ import { ListSchedulesCommand } from "@aws-sdk/client-scheduler";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsClients, createClients } from "../../lib/aws/clients.ts";
-import { sqsRecord } from "../../lib/aws/sqs-batch.ts";
-import { type JobBackend, startJobBackend } from "../../lib/backend.ts";
-import type { JobRecord } from "../../lib/jobs/types.ts";
-import { envNames } from "../../lib/names.ts";
 import {
   type FunctionName,
   invokeCold,
   localEnvironment,
   type SynthesizedFunction,
   synthesizeBundles,
-} from "../support/lambda-bundles.ts";
+} from "../../infra/bundles.ts";
+import { type AwsClients, createClients } from "../../lib/aws/clients.ts";
+import { sqsRecord } from "../../lib/aws/sqs-batch.ts";
+import { type JobBackend, startJobBackend } from "../../lib/backend.ts";
+import type { JobRecord } from "../../lib/jobs/types.ts";
+import { envNames } from "../../lib/names.ts";
 
 // The bundles `cdk synth` writes for this repository's plugins (lambdas/plugins.ts: files,
 // email, sitemap with two shops and a ping every minute), each loaded in a fresh process as

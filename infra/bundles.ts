@@ -5,13 +5,13 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { App, type CfnElement } from "aws-cdk-lib";
 import type { IConstruct } from "constructs";
-import { buildApp } from "../../infra/app.ts";
-import type { LocalStackInfo } from "../../lib/local/stack.ts";
-import { envNames } from "../../lib/names.ts";
-import { LANES } from "../../lib/resources.ts";
+import type { LocalStackInfo } from "../lib/local/stack.ts";
+import { envNames } from "../lib/names.ts";
+import { LANES } from "../lib/resources.ts";
+import { buildApp } from "./app.ts";
 
-const REPO = resolve(import.meta.dirname, "../..");
-const RUNTIME = join(REPO, "test/support/lambda-runtime.mjs");
+const REPO = resolve(import.meta.dirname, "..");
+const RUNTIME = join(REPO, "infra/lambda-runtime.mjs");
 const run = promisify(execFile);
 
 export type FunctionName = "dispatcher" | "reconciler" | "startup";
