@@ -70,6 +70,9 @@ export interface BackgroundJobsProps {
 
 const DEFAULT_CONCURRENCY: Record<LaneName, number> = { critical: 20, normal: 10, low: 5 };
 
+/** Modules `lib/backend.ts` imports only for a local backend: left out of the bundles. */
+export const LOCAL_ONLY_MODULES = ["./local/stack.ts", "./local/poller.ts"];
+
 /** The deploy-time startup's time limit (the Trigger waits for it). */
 const STARTUP_TIMEOUT = Duration.minutes(5);
 
@@ -220,8 +223,9 @@ export class BackgroundJobs extends Construct {
         target: "node22",
         minify: true,
         sourceMap: true,
-        // The runtime has the AWS SDK; the local stack (fauxqs) never runs in Lambda.
-        externalModules: ["@aws-sdk/*", "fauxqs"],
+        // The runtime has the AWS SDK; the local stack (the emulators, their launchers and the
+        // poller, imported only for a local backend) never runs in Lambda.
+        externalModules: ["@aws-sdk/*", "fauxqs", ...LOCAL_ONLY_MODULES],
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },

@@ -19,8 +19,8 @@ import {
   reconcile,
   requeueAll,
 } from "./jobs/reconcile.ts";
-import { LocalPoller } from "./local/poller.ts";
-import { type LocalStack, type LocalStackInfo, startLocalStack } from "./local/stack.ts";
+import type { LocalPoller } from "./local/poller.ts";
+import type { LocalStack, LocalStackInfo } from "./local/stack.ts";
 import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
 import { DEFAULT_METRICS_NAMESPACE, envNames } from "./names.ts";
 import {
@@ -112,6 +112,7 @@ export class JobBackend {
   private stack?: LocalStack;
   private clients?: AwsClients;
   private poller?: LocalPoller;
+  private Poller?: typeof LocalPoller;
   private reconcileTimer?: NodeJS.Timeout;
   private reconciling?: Promise<unknown>;
   private readonly dispatchAbort = new AbortController();
@@ -152,6 +153,12 @@ export class JobBackend {
     let queueUrls: Record<LaneName, string>;
     let scheduling: { groupName: string; roleArn: string } | undefined;
     if (local) {
+      // Loaded only for a local backend: the Lambda bundles leave the emulators out.
+      const [{ startLocalStack }, { LocalPoller }] = await Promise.all([
+        import("./local/stack.ts"),
+        import("./local/poller.ts"),
+      ]);
+      this.Poller = LocalPoller;
       this.stack = await startLocalStack({
         logger,
         ...(local.dataDir ? { dataDir: local.dataDir } : {}),
@@ -228,9 +235,10 @@ export class JobBackend {
    */
   consume(): void {
     const { local } = this.options.backgroundJobs ?? {};
-    if (!local || !this.stack || !this.clients || this.poller || this.stopped) return;
+    if (!local || !this.stack || !this.clients || !this.Poller || this.poller || this.stopped)
+      return;
     const system = this.system;
-    this.poller = new LocalPoller({
+    this.poller = new this.Poller({
       sqs: this.clients.sqs,
       queueUrls: this.stack.queues.queueUrls,
       queueArns: this.stack.queues.queueArns,

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { ListSchedulesCommand } from "@aws-sdk/client-scheduler";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { SQSBatchResponse } from "aws-lambda";
@@ -73,6 +74,16 @@ const event = (bodies: object[]) => ({
       backend.local.region,
     ),
   ),
+});
+
+describe("the bundles", () => {
+  it("leave out the emulators, their launchers and the local poller", () => {
+    for (const name of ["dispatcher", "reconciler", "startup"] as const) {
+      const code = readFileSync(fn(name).bundle, "utf8");
+      for (const local of ["DynamoDBLocal.jar", "fauxqs", "watchdog.mjs", "poller receive failed"])
+        expect(code).not.toContain(local);
+    }
+  });
 });
 
 describe("a deployment is the server start", () => {
