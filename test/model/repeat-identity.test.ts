@@ -127,4 +127,26 @@ describe("a repeating job scheduled again with cancelRepeats", () => {
     });
     expect(same._id).toBe(retrying._id);
   });
+
+  // Known defect, not fixed: the kept path cancels the other templates the type index shows,
+  // and writes nothing to the cancel log, so one made within the index lag survives beside the
+  // kept one (two templates of the type). Covering it needs a cancel-log request that spares
+  // the kept template and the type's one-off jobs, which the log's filters cannot say yet.
+  it.fails("cancels another template of the type made a moment before, which the index does not show yet", async () => {
+    world = new World();
+    world.store.indexLagMs = 5000;
+    const kept = await repeating({ shopId: "s1" });
+    world.madeLive(kept._id);
+    await world.advance(6000);
+    const other = await world.api.scheduleJob({
+      type: "B",
+      data: { shopId: "s2" },
+      schedule: "every 1 minute",
+    });
+    world.madeLive(other._id);
+    await world.clock.advanceTo(world.clock.now() + 1);
+    expect((await repeating({ shopId: "s1" }))._id).toBe(kept._id);
+    await world.advance(70_000);
+    expect(world.record(other._id)?.status).toBe("cancelled");
+  });
 });
