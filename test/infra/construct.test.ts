@@ -330,10 +330,11 @@ describe("the BackgroundJobs construct", () => {
     // Otherwise the new startup can schedule a job of a type the plugins just gained while the
     // old dispatcher, which has no worker for it, still takes the lanes: it fails the job.
     const { jobs } = built.stack;
-    const [[, trigger]] = Object.entries(template.findResources("Custom::Trigger")) as Array<
-      [string, { DependsOn?: string[] }]
-    >;
-    const after = trigger?.DependsOn ?? [];
+    const triggers = Object.values(template.findResources("Custom::Trigger")) as Array<{
+      DependsOn?: string[];
+    }>;
+    expect(triggers).toHaveLength(1);
+    const after = triggers[0]?.DependsOn ?? [];
     for (const fn of [jobs.dispatcher, jobs.reconciler]) expect(after).toContain(logicalId(fn));
     const mappings = Object.keys(template.findResources("AWS::Lambda::EventSourceMapping"));
     expect(mappings).toHaveLength(LANES.length);
