@@ -253,7 +253,17 @@ export class BackgroundJobs extends Construct {
       handler: this.startup,
       executeOnHandlerChange: true,
       timeout: STARTUP_TIMEOUT,
-      executeAfter: [this.table, this.scheduleGroup, this.schedulerRole, ...Object.values(queues)],
+      // After the resources it writes, and after this deployment's dispatcher (with its lane
+      // mappings) and reconciler: a job of a type the plugins just gained, scheduled by the new
+      // startup, must not reach the old dispatcher, which has no worker for it and fails it.
+      executeAfter: [
+        this.table,
+        this.scheduleGroup,
+        this.schedulerRole,
+        ...Object.values(queues),
+        this.dispatcher,
+        this.reconciler,
+      ],
     });
 
     for (const fn of [this.dispatcher, this.reconciler, this.startup]) this.grantJobs(fn);

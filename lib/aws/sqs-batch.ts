@@ -79,32 +79,43 @@ export function sqsBatchHandler(
 ): SqsBatchHandler {
   return async (event, context) => {
     const budget = context && { remainingMs: () => context.getRemainingTimeInMillis() };
-    const outcomes = await dispatch(
-      event.Records.map((record) => toDelivery(record, queueUrls)),
-      budget,
-    );
-    const records = new Map(event.Records.map((record) => [record.messageId, record]));
-    const failures = outcomes.filter((outcome) => outcome.outcome === "retry");
-    await Promise.all(
-      failures.map(async (failure) => {
-        const record = records.get(failure.messageId);
-        const QueueUrl = record && queueUrlForArn(queueUrls, record.eventSourceARN);
-        if (!record || !QueueUrl) return;
-        await sqs
-          .send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl,
-              ReceiptHandle: record.receiptHandle,
-              VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(failure.delaySeconds))),
-            }),
-          )
-          .catch(() => {
-            // The message still comes back after the visibility timeout.
-          });
+    // Each record is dispatched on its own (in order, so slots go to the first), and one to
+    // retry is put back as soon as its outcome is known: a message deferred for want of a
+    // slot or of time is visible again within seconds, not when the batch's longest run ends.
+    const outcomes = await Promise.all(
+      event.Records.map(async (record) => {
+        const [outcome] = await dispatch([toDelivery(record, queueUrls)], budget);
+        if (outcome?.outcome === "retry") await putBack(sqs, queueUrls, record, outcome);
+        return outcome;
       }),
     );
+    const failures = outcomes.filter((outcome) => outcome?.outcome === "retry");
     return {
-      batchItemFailures: failures.map((failure) => ({ itemIdentifier: failure.messageId })),
+      batchItemFailures: failures.map((failure) => ({
+        itemIdentifier: (failure as DeliveryOutcome).messageId,
+      })),
     };
   };
+}
+
+/** Holds a message to retry back for its pause (not at once, not the whole visibility timeout). */
+async function putBack(
+  sqs: SQSClient,
+  queueUrls: Record<LaneName, string>,
+  record: SQSRecord,
+  failure: Extract<DeliveryOutcome, { outcome: "retry" }>,
+): Promise<void> {
+  const QueueUrl = queueUrlForArn(queueUrls, record.eventSourceARN);
+  if (!QueueUrl) return;
+  await sqs
+    .send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(failure.delaySeconds))),
+      }),
+    )
+    .catch(() => {
+      // The message still comes back after the visibility timeout.
+    });
 }

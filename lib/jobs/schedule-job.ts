@@ -34,11 +34,7 @@ export async function scheduleJob(deps: JobDeps, options: ScheduleJobOptions): P
     }
     if (request.cancelRepeats) {
       // The same repeating job again (a restart, a deploy): keep it rather than churn it.
-      const kept = await keepIdenticalTemplate(deps, {
-        type: request.type,
-        data: request.data,
-        schedule: parsed.text,
-      });
+      const kept = await keepIdenticalTemplate(deps, { ...request, schedule: parsed.text });
       if (kept) return deps.jobs.of(toDoc(kept));
       // Reaction: only a job with a schedule cancels the type's other jobs, before it is saved.
       await cancelJobs(deps, { type: request.type });

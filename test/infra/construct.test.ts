@@ -326,6 +326,21 @@ describe("the BackgroundJobs construct", () => {
     expect(startupFn.Properties.Timeout).toBe(300);
   });
 
+  it("runs the startup only once the dispatcher and the reconciler of the same deployment are in place", () => {
+    // Otherwise the new startup can schedule a job of a type the plugins just gained while the
+    // old dispatcher, which has no worker for it, still takes the lanes: it fails the job.
+    const { jobs } = built.stack;
+    const triggers = Object.values(template.findResources("Custom::Trigger")) as Array<{
+      DependsOn?: string[];
+    }>;
+    expect(triggers).toHaveLength(1);
+    const after = triggers[0]?.DependsOn ?? [];
+    for (const fn of [jobs.dispatcher, jobs.reconciler]) expect(after).toContain(logicalId(fn));
+    const mappings = Object.keys(template.findResources("AWS::Lambda::EventSourceMapping"));
+    expect(mappings).toHaveLength(LANES.length);
+    for (const mapping of mappings) expect(after).toContain(mapping);
+  });
+
   it("lets EventBridge Scheduler assume its roles only for this account and its own schedule group", () => {
     const { stack } = built;
     const account = { Ref: "AWS::AccountId" };

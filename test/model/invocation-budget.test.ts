@@ -1,6 +1,10 @@
+import { ChangeMessageVisibilityCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
+import { sqsBatchHandler } from "../../lib/aws/sqs-batch.ts";
 import { dispatch, type InvocationBudget } from "../../lib/jobs/deliver.ts";
 import { lanes } from "../../lib/resources.ts";
+import { sqsEvent } from "../support/sqs-event.ts";
 import { WORK_TIMEOUT_MS, World } from "./world.ts";
 
 /**
@@ -72,5 +76,43 @@ describe("dispatching within a Lambda invocation", () => {
     await world.advance(25_000);
     expect((await outcomes).map((o) => o.outcome)).toEqual(["acknowledged", "acknowledged"]);
     expect(world.lanes.deadLetters("normal")).toEqual([]);
+  });
+
+  it("makes what it cannot start visible again at once, not when the batch's runs have settled", async () => {
+    // Through the SQS face Lambda calls: a deferred message must not sit invisible for as
+    // long as the other runs of its batch take (up to the whole invocation), or 10 five-minute
+    // jobs with concurrency 3 again take 20 minutes.
+    world = new World();
+    const sqsClient = new SQSClient({ region: "us-east-1" });
+    const sqs = mockClient(sqsClient);
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    const queueUrls = {
+      critical: "https://q/critical",
+      normal: "https://q/normal",
+      low: "https://q/low",
+    };
+    const handler = sqsBatchHandler(sqsClient, queueUrls, (deliveries, invocation) =>
+      dispatch(world.deps, deliveries, undefined, invocation),
+    );
+    const { deliveries } = await deliveriesOfA(2);
+    const event = sqsEvent(
+      deliveries.map((d) => d.body),
+      "arn:aws:sqs:us-east-1:000000000000:normal",
+    );
+    const response = handler(event, { getRemainingTimeInMillis: () => 900_000 });
+    await world.quiesce();
+    // One run (20 s) holds type A's only slot; the other message is already back.
+    const early = sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => c.args[0].input);
+    expect(early).toEqual([
+      expect.objectContaining({
+        QueueUrl: queueUrls.normal,
+        ReceiptHandle: "handle-1",
+        VisibilityTimeout: 1,
+      }),
+    ]);
+    await world.advance(25_000);
+    expect(await response).toEqual({ batchItemFailures: [{ itemIdentifier: "message-1" }] });
+    expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(1);
+    sqs.restore();
   });
 });

@@ -67,4 +67,86 @@ describe("a repeating job scheduled again with cancelRepeats", () => {
     expect(world.record(newer._id)?.status).toBe("cancelled");
     expect(world.record(older._id)?.status).toBe("waiting");
   });
+
+  it("does not keep a template a resolved cancelJobs covered while the index hid it: the repeat asked for after it lives", async () => {
+    world = new World();
+    world.store.indexLagMs = 5000;
+    const old = await repeating({});
+    world.madeLive(old._id);
+    await world.clock.advanceTo(world.clock.now() + 1);
+    // The index does not show the template yet: the cancel is logged, applied at claim/firing.
+    await world.cancelJobs({ type: "B" });
+    await world.advance(6000); // the index has caught up; the reconciler has not run
+    const again = await repeating({});
+    world.madeLive(again._id);
+    expect(world.record(old._id)?.status).toBe("cancelled");
+    await world.advance(70_000);
+    // The repeat scheduled after the cancel resolved fires: one open template, with an occurrence.
+    const open = world.store.all().filter((r) => r.repeat && r.status === "waiting");
+    expect(open.map((r) => r._id)).toEqual([again._id]);
+    expect(world.store.all().filter((r) => r.templateId === again._id)).toHaveLength(1);
+  });
+
+  it("a changed priority or retry is not the same repeating job: the template that says so replaces the old one", async () => {
+    world = new World();
+    const first = await repeating({ shopId: "s1" });
+    world.madeLive(first._id);
+    await world.advance(1000);
+    const urgent = await world.api.scheduleJob({
+      type: "B",
+      data: { shopId: "s1" },
+      schedule: "every 1 minute",
+      priority: "high",
+      cancelRepeats: true,
+    });
+    world.madeLive(urgent._id);
+    expect(urgent._id).not.toBe(first._id);
+    expect(world.record(urgent._id)?.priority).toBe(-10);
+    expect(world.record(first._id)?.status).toBe("cancelled");
+    await world.advance(1000);
+    const retrying = await world.api.scheduleJob({
+      type: "B",
+      data: { shopId: "s1" },
+      schedule: "every 1 minute",
+      priority: "high",
+      retry: { retries: 5, wait: 60_000, backoff: "exponential" },
+      cancelRepeats: true,
+    });
+    world.madeLive(retrying._id);
+    expect(retrying._id).not.toBe(urgent._id);
+    expect(world.record(retrying._id)?.retryWait).toBe(60_000);
+    // And the very same options again keep it.
+    await world.advance(1000);
+    const same = await world.api.scheduleJob({
+      type: "B",
+      data: { shopId: "s1" },
+      schedule: "every 1 minute",
+      priority: "high",
+      retry: { retries: 5, wait: 60_000, backoff: "exponential" },
+      cancelRepeats: true,
+    });
+    expect(same._id).toBe(retrying._id);
+  });
+
+  // Known defect, not fixed: the kept path cancels the other templates the type index shows,
+  // and writes nothing to the cancel log, so one made within the index lag survives beside the
+  // kept one (two templates of the type). Covering it needs a cancel-log request that spares
+  // the kept template and the type's one-off jobs, which the log's filters cannot say yet.
+  it.fails("cancels another template of the type made a moment before, which the index does not show yet", async () => {
+    world = new World();
+    world.store.indexLagMs = 5000;
+    const kept = await repeating({ shopId: "s1" });
+    world.madeLive(kept._id);
+    await world.advance(6000);
+    const other = await world.api.scheduleJob({
+      type: "B",
+      data: { shopId: "s2" },
+      schedule: "every 1 minute",
+    });
+    world.madeLive(other._id);
+    await world.clock.advanceTo(world.clock.now() + 1);
+    expect((await repeating({ shopId: "s1" }))._id).toBe(kept._id);
+    await world.advance(70_000);
+    expect(world.record(other._id)?.status).toBe("cancelled");
+  });
 });
