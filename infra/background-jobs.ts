@@ -20,6 +20,7 @@ import {
   triggers,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { RUN_TIME_RULE } from "../lib/jobs/deliver.ts";
 import {
   countMetrics,
   DEFAULT_METRICS_NAMESPACE,
@@ -97,9 +98,11 @@ export function laneVisibilityTimeout(dispatcherTimeout: Duration): Duration {
 function dispatcherTimeoutOf(props: BackgroundJobsProps): Duration {
   const timeout = props.dispatcherTimeout ?? Duration.seconds(laneSettings.functionTimeoutSeconds);
   const ms = timeout.toMilliseconds();
-  if (ms > MAX_FUNCTION_TIMEOUT.toMilliseconds() || ms < 1000 || ms % 1000 !== 0) {
+  // A run gets the timeout less RUN_TIME_RULE.registerMarginMs: below that no worker fits.
+  const least = RUN_TIME_RULE.registerMarginMs / 1000 + 1;
+  if (ms > MAX_FUNCTION_TIMEOUT.toMilliseconds() || ms < least * 1000 || ms % 1000 !== 0) {
     throw new Error(
-      `BackgroundJobs: dispatcherTimeout must be whole seconds from 1 to ${MAX_FUNCTION_TIMEOUT.toSeconds()} (Lambda's limit); got ${timeout.toHumanString()}.`,
+      `BackgroundJobs: dispatcherTimeout must be whole seconds from ${least} (a run gets the timeout less ${RUN_TIME_RULE.registerMarginMs / 1000} s) to ${MAX_FUNCTION_TIMEOUT.toSeconds()} (Lambda's limit); got ${timeout.toHumanString()}.`,
     );
   }
   return timeout;

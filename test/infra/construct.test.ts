@@ -446,7 +446,11 @@ describe("the dispatcher timeout prop", () => {
 
   it("refuses a timeout Lambda cannot have, naming the prop and the limit", () => {
     expect(() => jobsStack({ dispatcherTimeout: Duration.seconds(901) })).toThrow(
-      /dispatcherTimeout must be whole seconds from 1 to 900 .*got 15 minutes 1 second/,
+      /dispatcherTimeout must be whole seconds from 31 .* to 900 .*got 15 minutes 1 second/,
+    );
+    // Shorter than the 30 s a run leaves for claiming and settling: no worker could register.
+    expect(() => jobsStack({ dispatcherTimeout: Duration.seconds(30) })).toThrow(
+      /dispatcherTimeout must be whole seconds from 31 \(a run gets the timeout less 30 s\)/,
     );
     expect(() => jobsStack({ dispatcherTimeout: Duration.millis(1500) })).toThrow(
       /dispatcherTimeout/,
