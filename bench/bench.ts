@@ -3,8 +3,13 @@
  *  (a) AWS requests per job lifecycle, by operation (SDK middleware count), first-time success
  *      and one retry;
  *  (b) end-to-end throughput and schedule-to-start latency for 1,000 no-op jobs on the local stack;
- *  (c) the emulators' own raw request rates, measured in the same run.
+ *  (c) the emulators' own raw request rates, measured in the same run;
+ *  (d) the dispatcher bundle `cdk synth` writes: its size, and its cold start (a fresh
+ *      process importing it, then its first empty batch) against the local servers, median of 5.
  */
+
+import { readFileSync, statSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   CreateQueueCommand,
@@ -12,6 +17,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from "@aws-sdk/client-sqs";
+import { invokeCold, localEnvironment, synthesizeBundles } from "../infra/bundles.ts";
 import { createClients } from "../lib/aws/clients.ts";
 import { createApp, type Job, RequestCounter } from "../lib/index.ts";
 
@@ -224,6 +230,44 @@ try {
     dynamodbConsistentGetPerSec: Math.round(getRate),
     sqsSendReceiveDeleteRoundTripsPerSec: Math.round(sqsRate),
   });
+
+  // (d) the Lambda bundle's size and cold start -------------------------------------------------
+  const synthesized = synthesizeBundles();
+  try {
+    const dispatcher = synthesized.functions.dispatcher;
+    const env = localEnvironment(dispatcher, app.local);
+    const colds: Array<{ importMs: number; firstBatchMs: number; totalMs: number }> = [];
+    for (let i = 0; i < 5; i += 1) {
+      const begin = Date.now();
+      const cold = await invokeCold(dispatcher, env, { Records: [] });
+      if (cold.error) throw new Error(`cold start failed: ${cold.error}`);
+      colds.push({
+        importMs: Math.round(cold.importMs ?? Number.NaN),
+        firstBatchMs: Math.round(cold.invokeMs ?? Number.NaN),
+        totalMs: Date.now() - begin,
+      });
+    }
+    const median = (values: number[]) =>
+      percentile(
+        [...values].sort((a, b) => a - b),
+        50,
+      );
+    print({
+      bench: "dispatcher bundle, cold start",
+      bundleBytes: statSync(dispatcher.bundle).size,
+      bundleGzipBytes: gzipSync(readFileSync(dispatcher.bundle)).length,
+      coldStartMs: {
+        importMedian: median(colds.map((c) => c.importMs)),
+        firstEmptyBatchMedian: median(colds.map((c) => c.firstBatchMs)),
+        importPlusFirstBatchMedian: median(colds.map((c) => c.importMs + c.firstBatchMs)),
+        processWallMedian: median(colds.map((c) => c.totalMs)),
+      },
+      runs: colds,
+      note: "a fresh node process per start on this machine; Lambda adds its own sandbox init",
+    });
+  } finally {
+    synthesized.remove();
+  }
 } finally {
   await app.stop();
 }

@@ -1,7 +1,7 @@
 import { App, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { Construct } from "constructs";
-import { deployEnvNames } from "../lib/names.ts";
+import { DEFAULT_STACK_NAME, deployEnvNames } from "../lib/names.ts";
 import { BackgroundJobs } from "./background-jobs.ts";
 import { acknowledgeFindings } from "./nag.ts";
 
@@ -20,7 +20,7 @@ export class BackgroundJobsStack extends Stack {
 export function buildApp(app = new App()): { app: App; stack: BackgroundJobsStack } {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const env = process.env;
-  const stack = new BackgroundJobsStack(app, env[deployEnvNames.stackName] ?? "BackgroundJobs", {
+  const stack = new BackgroundJobsStack(app, env[deployEnvNames.stackName] ?? DEFAULT_STACK_NAME, {
     pluginsEntry: env[deployEnvNames.pluginsEntry] ?? "lambdas/plugins.ts",
   });
   return { app, stack };

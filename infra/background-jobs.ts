@@ -18,8 +18,10 @@ import {
   aws_scheduler_targets as schedulerTargets,
   type aws_sns as sns,
   aws_sqs as sqs,
+  triggers,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { RUN_TIME_RULE } from "../lib/jobs/deliver.ts";
 import {
   countMetrics,
   DEFAULT_METRICS_NAMESPACE,
@@ -77,6 +79,12 @@ export interface BackgroundJobsProps {
 
 const DEFAULT_CONCURRENCY: Record<LaneName, number> = { critical: 20, normal: 10, low: 5 };
 
+/** Modules `lib/backend.ts` imports only for a local backend: left out of the bundles. */
+export const LOCAL_ONLY_MODULES = ["./local/stack.ts", "./local/poller.ts"];
+
+/** The deploy-time startup's time limit (the Trigger waits for it). */
+const STARTUP_TIMEOUT = Duration.minutes(5);
+
 /** Lambda's longest function timeout. */
 export const MAX_FUNCTION_TIMEOUT = Duration.seconds(900);
 
@@ -98,9 +106,11 @@ export function laneVisibilityTimeout(dispatcherTimeout: Duration): Duration {
 function dispatcherTimeoutOf(props: BackgroundJobsProps): Duration {
   const timeout = props.dispatcherTimeout ?? Duration.seconds(laneSettings.functionTimeoutSeconds);
   const ms = timeout.toMilliseconds();
-  if (ms > MAX_FUNCTION_TIMEOUT.toMilliseconds() || ms < 1000 || ms % 1000 !== 0) {
+  // A run gets the timeout less RUN_TIME_RULE.registerMarginMs: below that no worker fits.
+  const least = RUN_TIME_RULE.registerMarginMs / 1000 + 1;
+  if (ms > MAX_FUNCTION_TIMEOUT.toMilliseconds() || ms < least * 1000 || ms % 1000 !== 0) {
     throw new Error(
-      `BackgroundJobs: dispatcherTimeout must be whole seconds from 1 to ${MAX_FUNCTION_TIMEOUT.toSeconds()} (Lambda's limit); got ${timeout.toHumanString()}.`,
+      `BackgroundJobs: dispatcherTimeout must be whole seconds from ${least} (a run gets the timeout less ${RUN_TIME_RULE.registerMarginMs / 1000} s) to ${MAX_FUNCTION_TIMEOUT.toSeconds()} (Lambda's limit); got ${timeout.toHumanString()}.`,
     );
   }
   return timeout;
@@ -118,6 +128,9 @@ export class BackgroundJobs extends Construct {
   readonly deadLetterQueues: Record<LaneName, sqs.Queue>;
   readonly dispatcher: nodejs.NodejsFunction;
   readonly reconciler: nodejs.NodejsFunction;
+  /** Runs the plugins' startup at deploy time (see `startupTrigger`). */
+  readonly startup: nodejs.NodejsFunction;
+  readonly startupTrigger: triggers.Trigger;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly schedulerRole: iam.Role;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -226,8 +239,9 @@ export class BackgroundJobs extends Construct {
         target: "node22",
         minify: true,
         sourceMap: true,
-        // The runtime has the AWS SDK; the local stack (fauxqs) never runs in Lambda.
-        externalModules: ["@aws-sdk/*", "fauxqs"],
+        // The runtime has the AWS SDK; the local stack (the emulators, their launchers and the
+        // poller, imported only for a local backend) never runs in Lambda.
+        externalModules: ["@aws-sdk/*", "fauxqs", ...LOCAL_ONLY_MODULES],
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
       },
@@ -243,7 +257,32 @@ export class BackgroundJobs extends Construct {
       description: "Re-sends lost job messages, ends dead runs, re-arms repeats, re-sweeps cancels",
     });
 
-    for (const fn of [this.dispatcher, this.reconciler]) this.grantJobs(fn);
+    // A deployment is the server start: the plugins' startup schedules and cancels jobs here,
+    // once per deployment whose bundle (so whose plugins) changed, before the stack completes.
+    this.startup = new nodejs.NodejsFunction(this, "Startup", {
+      ...functionProps("Startup", STARTUP_TIMEOUT),
+      environment: { ...environment, [envNames.startupScheduling]: "run" },
+      entry: entries.startup,
+      description: "Runs the plugins' startup once per deployment: their repeating jobs",
+    });
+    this.startupTrigger = new triggers.Trigger(this, "RunStartup", {
+      handler: this.startup,
+      executeOnHandlerChange: true,
+      timeout: STARTUP_TIMEOUT,
+      // After the resources it writes, and after this deployment's dispatcher (with its lane
+      // mappings) and reconciler: a job of a type the plugins just gained, scheduled by the new
+      // startup, must not reach the old dispatcher, which has no worker for it and fails it.
+      executeAfter: [
+        this.table,
+        this.scheduleGroup,
+        this.schedulerRole,
+        ...Object.values(queues),
+        this.dispatcher,
+        this.reconciler,
+      ],
+    });
+
+    for (const fn of [this.dispatcher, this.reconciler, this.startup]) this.grantJobs(fn);
     for (const lane of LANES) {
       const settings = props.lanes?.[lane] ?? {};
       this.dispatcher.addEventSource(
@@ -589,7 +628,9 @@ function title(lane: LaneName): string {
  * would make esbuild resolve the entries' relative imports, and so bundle the handlers, from
  * whichever checkout owns it.
  */
-function writeEntries(pluginsEntry: string): { dispatcher: string; reconciler: string } {
+function writeEntries(
+  pluginsEntry: string,
+): Record<"dispatcher" | "reconciler" | "startup", string> {
   const dir = join(REPO_ROOT, ".cache", "background-jobs-entries");
   mkdirSync(dir, { recursive: true });
   const plugins = resolve(pluginsEntry);
@@ -613,5 +654,6 @@ function writeEntries(pluginsEntry: string): { dispatcher: string; reconciler: s
   return {
     dispatcher: write("dispatcher", "dispatcherHandler"),
     reconciler: write("reconciler", "reconcilerHandler"),
+    startup: write("startup", "startupHandler"),
   };
 }

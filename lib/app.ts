@@ -1,4 +1,4 @@
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { RedriveReport } from "./aws/redrive.ts";
 import { type BackendOptions, type JobBackend, runsInLambda, startJobBackend } from "./backend.ts";
 import { JobValidationError } from "./errors.ts";
@@ -195,8 +195,11 @@ export class App {
   }
 
   /** The dispatcher: what the Lambda SQS handler and the local poller call. */
-  async handleSqsEvent(event: SQSEvent): Promise<SQSBatchResponse> {
-    return (await this.ready).handleSqsEvent(event);
+  async handleSqsEvent(
+    event: SQSEvent,
+    context?: Pick<Context, "getRemainingTimeInMillis">,
+  ): Promise<SQSBatchResponse> {
+    return (await this.ready).handleSqsEvent(event, context);
   }
 
   /** One reconciler pass (the scheduled Lambda calls it; locally a timer does). */

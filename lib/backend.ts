@@ -1,4 +1,4 @@
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import {
   type AwsClients,
   createClients,
@@ -19,8 +19,8 @@ import {
   reconcile,
   requeueAll,
 } from "./jobs/reconcile.ts";
-import { LocalPoller } from "./local/poller.ts";
-import { type LocalStack, type LocalStackInfo, startLocalStack } from "./local/stack.ts";
+import type { LocalPoller } from "./local/poller.ts";
+import type { LocalStack, LocalStackInfo } from "./local/stack.ts";
 import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
 import { DEFAULT_METRICS_NAMESPACE, envNames } from "./names.ts";
 import {
@@ -115,6 +115,7 @@ export class JobBackend {
   private stack?: LocalStack;
   private clients?: AwsClients;
   private poller?: LocalPoller;
+  private Poller?: typeof LocalPoller;
   private reconcileTimer?: NodeJS.Timeout;
   private reconciling?: Promise<unknown>;
   private readonly dispatchAbort = new AbortController();
@@ -155,6 +156,12 @@ export class JobBackend {
     let queueUrls: Record<LaneName, string>;
     let scheduling: { groupName: string; roleArn: string } | undefined;
     if (local) {
+      // Loaded only for a local backend: the Lambda bundles leave the emulators out.
+      const [{ startLocalStack }, { LocalPoller }] = await Promise.all([
+        import("./local/stack.ts"),
+        import("./local/poller.ts"),
+      ]);
+      this.Poller = LocalPoller;
       this.stack = await startLocalStack({
         logger,
         ...(local.dataDir ? { dataDir: local.dataDir } : {}),
@@ -210,11 +217,12 @@ export class JobBackend {
           ? { runCheckIntervalMs: local.runCheckIntervalMs }
           : {}),
         ...local?.reconcile,
+        ...functionTimeoutFromEnvironment(options),
       },
     });
     const stopping = this.dispatchAbort.signal;
-    this.sqsHandler = sqsBatchHandler(this.clients.sqs, queueUrls, (deliveries) =>
-      dispatch(system.deps, deliveries, stopping),
+    this.sqsHandler = sqsBatchHandler(this.clients.sqs, queueUrls, (deliveries, budget) =>
+      dispatch(system.deps, deliveries, stopping, budget),
     );
     this.jobSystem = system;
     if (this.stack && local?.dataDir) {
@@ -246,9 +254,10 @@ export class JobBackend {
    */
   consume(): void {
     const { local } = this.options.backgroundJobs ?? {};
-    if (!local || !this.stack || !this.clients || this.poller || this.stopped) return;
+    if (!local || !this.stack || !this.clients || !this.Poller || this.poller || this.stopped)
+      return;
     const system = this.system;
-    this.poller = new LocalPoller({
+    this.poller = new this.Poller({
       sqs: this.clients.sqs,
       queueUrls: this.stack.queues.queueUrls,
       queueArns: this.stack.queues.queueArns,
@@ -303,13 +312,28 @@ export class JobBackend {
   get local(): LocalStackInfo {
     if (!this.stack) throw new Error("the local stack exists only for a local backend");
     const { endpoints, tableName, queueUrls, deadLetterQueueUrls, region } = this.stack;
-    return { endpoints, tableName, queueUrls, deadLetterQueueUrls, region };
+    const { scheduleGroup, schedulerRoleArn } = this.stack;
+    return {
+      endpoints,
+      tableName,
+      queueUrls,
+      deadLetterQueueUrls,
+      region,
+      scheduleGroup,
+      schedulerRoleArn,
+    };
   }
 
-  /** The dispatcher: what the Lambda SQS handler and the local poller call. */
-  handleSqsEvent(event: SQSEvent): Promise<SQSBatchResponse> {
+  /**
+   * The dispatcher: what the Lambda SQS handler and the local poller call. Lambda passes its
+   * context, so no run starts that the invocation's remaining time cannot hold.
+   */
+  handleSqsEvent(
+    event: SQSEvent,
+    context?: Pick<Context, "getRemainingTimeInMillis">,
+  ): Promise<SQSBatchResponse> {
     if (!this.sqsHandler) throw new Error("the job backend is not started");
-    return this.sqsHandler(event);
+    return this.sqsHandler(event, context);
   }
 
   /** One reconciler pass (the scheduled Lambda calls it; locally a timer does). */
@@ -336,6 +360,14 @@ export class JobBackend {
       lanes: deps.lanes,
     });
   }
+}
+
+/** In Lambda, the dispatcher's timeout the construct sets, which bounds every worker's run. */
+function functionTimeoutFromEnvironment(options: BackendOptions): { functionTimeoutMs?: number } {
+  const value = Number(process.env[envNames.functionTimeoutMs]);
+  return runsInLambda(options) && Number.isFinite(value) && value > 0
+    ? { functionTimeoutMs: value }
+    : {};
 }
 
 /** Resource names from the environment the CDK construct sets on the functions. */

@@ -1,3 +1,5 @@
+import { SERVICE_NAME } from "./names.ts";
+
 /** One structured line about the system or a job. Fields never include job `data`. */
 export interface LogFields {
   jobId?: string;
@@ -16,7 +18,7 @@ export interface JobLogger {
 }
 
 /** JSON lines on stdout, one object per line: what CloudWatch Logs Insights queries best. */
-export function jsonLogger(service = "background-jobs"): JobLogger {
+export function jsonLogger(service = SERVICE_NAME): JobLogger {
   const write =
     (level: string) =>
     (message: string, fields: LogFields = {}) => {

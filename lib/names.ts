@@ -45,6 +45,9 @@ export const envNames = {
   sdkNodeVersionWarningDisabled: "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
 } as const;
 
+/** The deployable stack's name when `JOBS_STACK_NAME` is not set. */
+export const DEFAULT_STACK_NAME = "BackgroundJobs";
+
 /** Environment variables `cdk synth` reads (infra/app.ts); the functions never see them. */
 export const deployEnvNames = {
   /** The stack's name. Default "BackgroundJobs". */

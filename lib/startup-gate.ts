@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { JobLogger } from "./log.ts";
 import { envNames } from "./names.ts";
 
@@ -18,9 +19,11 @@ export function startupSchedulingFromEnvironment(
 }
 
 /**
- * Drops the scheduling calls a host's startup makes while it boots in `"skip"` mode, and says
- * so in one debug line when the boot ends. Calls made outside `booting` (inside a worker,
- * from an API request) always run.
+ * Drops the scheduling calls a host's startup makes in `"skip"` mode, and says so in one
+ * debug line when the boot ends. What counts is who calls, not when: a call made by startup
+ * (its async continuations included, so also one it set off without awaiting that lands
+ * after the boot) is skipped; a call from anywhere else (a worker, an API request), even
+ * while startup still runs, always runs.
  *
  * @example
  * const gate = new StartupGate("skip", logger);
@@ -28,7 +31,9 @@ export function startupSchedulingFromEnvironment(
  * if (gate.skips("scheduleJob")) return undefined;
  */
 export class StartupGate {
-  private active = false;
+  /** Set inside `booting`'s startup and everything it sets off. */
+  private readonly startup = new AsyncLocalStorage<true>();
+  private booted = false;
   private readonly skipped = { scheduleJob: 0, cancelJobs: 0 };
 
   constructor(
@@ -36,28 +41,33 @@ export class StartupGate {
     private readonly logger: JobLogger,
   ) {}
 
-  /** Runs a host's startup; scheduling calls made meanwhile are skipped in `"skip"` mode. */
+  /** Runs a host's startup; its scheduling calls are skipped in `"skip"` mode. */
   async booting<T>(startup: () => Promise<T>): Promise<T> {
-    this.active = true;
     try {
-      return await startup();
+      return await this.startup.run(true, startup);
     } finally {
-      this.active = false;
+      this.booted = true;
       const { scheduleJob, cancelJobs } = this.skipped;
       if (scheduleJob + cancelJobs > 0) {
         this.logger.debug?.("startup scheduling skipped", {
           scheduleJob,
           cancelJobs,
-          note: "a cold start only registers workers; the deploy-time startup schedules",
+          note: NOTE,
         });
       }
     }
   }
 
-  /** True (and counted) when `call` is made during a boot that must not schedule. */
+  /** True (and counted) when `call` is made by a startup that must not schedule. */
   skips(call: "scheduleJob" | "cancelJobs"): boolean {
-    if (!this.active || this.mode === "run") return false;
+    if (this.mode === "run" || this.startup.getStore() !== true) return false;
     this.skipped[call] += 1;
+    if (this.booted) {
+      // Set off by startup, made after it returned: the boot's line is already written.
+      this.logger.debug?.("startup scheduling skipped", { [call]: 1, note: NOTE });
+    }
     return true;
   }
 }
+
+const NOTE = "a cold start only registers workers; the deploy-time startup schedules";

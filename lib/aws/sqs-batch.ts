@@ -1,12 +1,18 @@
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Delivery, DeliveryOutcome } from "../jobs/deps.ts";
 import { parseJobMessage } from "../jobs/message.ts";
-import type { LaneName } from "../resources.ts";
+import { LANES, type LaneName } from "../resources.ts";
 import { queueUrlForArn } from "./lanes.ts";
 
-/** Handles one SQS batch; Lambda's event source mapping and the local poller both call it. */
-export type SqsBatchHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+/**
+ * Handles one SQS batch; Lambda's event source mapping and the local poller both call it.
+ * Lambda passes its context: the invocation's remaining time then bounds which runs start.
+ */
+export type SqsBatchHandler = (
+  event: SQSEvent,
+  context?: Pick<Context, "getRemainingTimeInMillis">,
+) => Promise<SQSBatchResponse>;
 
 /**
  * A received SQS message as the record Lambda's event source mapping hands over: what the
@@ -43,13 +49,16 @@ export function sqsRecord(
   };
 }
 
-/** An SQS record as the dispatcher's neutral delivery. */
-export function toDelivery(record: SQSRecord): Delivery {
+/** An SQS record as the dispatcher's neutral delivery (its lane known from the queue ARN). */
+export function toDelivery(record: SQSRecord, queueUrls?: Record<LaneName, string>): Delivery {
+  const url = queueUrls && queueUrlForArn(queueUrls, record.eventSourceARN);
+  const lane = url ? LANES.find((name) => queueUrls?.[name] === url) : undefined;
   return {
     messageId: record.messageId,
     message: parseJobMessage(record.body),
     body: record.body,
     receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+    ...(lane ? { lane } : {}),
   };
 }
 
@@ -63,32 +72,50 @@ export function toDelivery(record: SQSRecord): Delivery {
 export function sqsBatchHandler(
   sqs: SQSClient,
   queueUrls: Record<LaneName, string>,
-  dispatch: (deliveries: Delivery[]) => Promise<DeliveryOutcome[]>,
+  dispatch: (
+    deliveries: Delivery[],
+    budget?: { remainingMs(): number },
+  ) => Promise<DeliveryOutcome[]>,
 ): SqsBatchHandler {
-  return async (event) => {
-    const outcomes = await dispatch(event.Records.map(toDelivery));
-    const records = new Map(event.Records.map((record) => [record.messageId, record]));
-    const failures = outcomes.filter((outcome) => outcome.outcome === "retry");
-    await Promise.all(
-      failures.map(async (failure) => {
-        const record = records.get(failure.messageId);
-        const QueueUrl = record && queueUrlForArn(queueUrls, record.eventSourceARN);
-        if (!record || !QueueUrl) return;
-        await sqs
-          .send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl,
-              ReceiptHandle: record.receiptHandle,
-              VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(failure.delaySeconds))),
-            }),
-          )
-          .catch(() => {
-            // The message still comes back after the visibility timeout.
-          });
+  return async (event, context) => {
+    const budget = context && { remainingMs: () => context.getRemainingTimeInMillis() };
+    // Each record is dispatched on its own (in order, so slots go to the first), and one to
+    // retry is put back as soon as its outcome is known: a message deferred for want of a
+    // slot or of time is visible again within seconds, not when the batch's longest run ends.
+    const outcomes = await Promise.all(
+      event.Records.map(async (record) => {
+        const [outcome] = await dispatch([toDelivery(record, queueUrls)], budget);
+        if (outcome?.outcome === "retry") await putBack(sqs, queueUrls, record, outcome);
+        return outcome;
       }),
     );
+    const failures = outcomes.filter((outcome) => outcome?.outcome === "retry");
     return {
-      batchItemFailures: failures.map((failure) => ({ itemIdentifier: failure.messageId })),
+      batchItemFailures: failures.map((failure) => ({
+        itemIdentifier: (failure as DeliveryOutcome).messageId,
+      })),
     };
   };
+}
+
+/** Holds a message to retry back for its pause (not at once, not the whole visibility timeout). */
+async function putBack(
+  sqs: SQSClient,
+  queueUrls: Record<LaneName, string>,
+  record: SQSRecord,
+  failure: Extract<DeliveryOutcome, { outcome: "retry" }>,
+): Promise<void> {
+  const QueueUrl = queueUrlForArn(queueUrls, record.eventSourceARN);
+  if (!QueueUrl) return;
+  await sqs
+    .send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: Math.max(0, Math.min(43_200, Math.round(failure.delaySeconds))),
+      }),
+    )
+    .catch(() => {
+      // The message still comes back after the visibility timeout.
+    });
 }

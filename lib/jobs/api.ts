@@ -3,6 +3,7 @@ import type { JobLogger } from "../log.ts";
 import { type JobMetrics, noMetrics } from "../metrics.ts";
 import { cancelJobs } from "./cancel.ts";
 import { control, remove, rerun, restart } from "./control.ts";
+import { RUN_TIME_RULE } from "./deliver.ts";
 import {
   type Clock,
   DEFAULT_SETTINGS,
@@ -128,6 +129,16 @@ function addWorker(
   options: AddWorkerOptions<Worker>,
 ): WorkerHandle {
   const valid = validateWorkerOptions<WorkerFunction>(options);
+  const { functionTimeoutMs } = deps.settings;
+  if (functionTimeoutMs !== undefined) {
+    const most = functionTimeoutMs - RUN_TIME_RULE.registerMarginMs;
+    if (valid.workTimeout > most) {
+      throw new JobValidationError(
+        "workTimeout",
+        `${valid.workTimeout} ms for "${valid.type}" is longer than a run can take in this Lambda function: its timeout (${functionTimeoutMs} ms) less ${RUN_TIME_RULE.registerMarginMs} ms for claiming and settling, at most ${most} ms. Raise the construct's dispatcherTimeout (up to 900 s) or split the work into shorter jobs`,
+      );
+    }
+  }
   if (workers.has(valid.type)) {
     throw new JobValidationError("type", `"${valid.type}" already has a worker in this app`);
   }

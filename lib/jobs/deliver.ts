@@ -1,13 +1,35 @@
 import { lanes } from "../resources.ts";
-import type { Delivery, DeliveryOutcome, JobDeps } from "./deps.ts";
+import type { Delivery, DeliveryOutcome, JobDeps, WorkerSlotsView } from "./deps.ts";
 import { type ClaimOutcome, claimAndRun } from "./run/claim.ts";
 
 /**
- * The dispatcher: for each delivery, wait for a free slot of the message's type, claim the
- * job and run it (see `claimAndRun`). Lambda's SQS handler (through `lib/aws/sqs-batch.ts`),
- * the local poller and the model check all call it. It never throws: a throw would fail the
- * whole batch. A message that failed comes back after a pause that doubles per receive (not
- * at once, not after the whole visibility timeout), so poison reaches the DLQ in minutes.
+ * How long a run may take in Lambda. `addWorker` refuses a `workTimeout` over the function's
+ * timeout less `registerMarginMs`, and the dispatcher starts a run only while the invocation
+ * has its `workTimeout` plus `startMarginMs` left (the claim, the settling write). The gap
+ * between the two margins covers a cold start and the batch's own reads, so any worker that
+ * registers can start in a fresh invocation.
+ */
+export const RUN_TIME_RULE = { registerMarginMs: 30_000, startMarginMs: 5_000 } as const;
+
+/**
+ * The invocation a batch runs in (Lambda). With one, the dispatcher never waits: a message
+ * with no free slot, or too little time left for its run, goes back at once.
+ */
+export interface InvocationBudget {
+  /** Milliseconds until the invocation is stopped (`context.getRemainingTimeInMillis()`). */
+  remainingMs(): number;
+}
+
+/**
+ * The dispatcher: for each delivery, take a slot of the message's type, claim the job and
+ * run it (see `claimAndRun`). Lambda's SQS handler (through `lib/aws/sqs-batch.ts`), the local
+ * poller and the model check all call it. It never throws: a throw would fail the whole
+ * batch. A message that failed comes back after a pause that doubles per receive (not at
+ * once, not after the whole visibility timeout), so poison reaches the DLQ in minutes.
+ *
+ * Locally (no `budget`) a delivery waits for a slot: the poller hands over only what fits.
+ * In Lambda (`budget`) the batch's runs start at once up to the type's concurrency, and what
+ * cannot start now is deferred: back within seconds, its receive not counted toward the DLQ.
  *
  * Everything up to the slot wait runs synchronously, so a poller sees the slot taken as soon
  * as it hands a batch over.
@@ -16,12 +38,13 @@ export function dispatch(
   deps: JobDeps,
   deliveries: readonly Delivery[],
   stopping?: AbortSignal,
+  budget?: InvocationBudget,
 ): Promise<DeliveryOutcome[]> {
   return Promise.all(
     deliveries.map(async (delivery): Promise<DeliveryOutcome> => {
-      let outcome: ClaimOutcome;
+      let outcome: ClaimOutcome | "deferred";
       try {
-        outcome = await deliver(deps, delivery, stopping);
+        outcome = await deliver(deps, delivery, stopping, budget);
       } catch (error) {
         deps.logger.warn("dispatch failed; the message comes back", {
           messageId: delivery.messageId,
@@ -29,6 +52,7 @@ export function dispatch(
         });
         outcome = "retry";
       }
+      if (outcome === "deferred") return defer(deps, delivery);
       if (outcome !== "retry") return { messageId: delivery.messageId, outcome: "acknowledged" };
       return {
         messageId: delivery.messageId,
@@ -39,7 +63,12 @@ export function dispatch(
   );
 }
 
-function deliver(deps: JobDeps, delivery: Delivery, stopping?: AbortSignal): Promise<ClaimOutcome> {
+function deliver(
+  deps: JobDeps,
+  delivery: Delivery,
+  stopping: AbortSignal | undefined,
+  budget: InvocationBudget | undefined,
+): Promise<ClaimOutcome | "deferred"> {
   const { message } = delivery;
   // Not a job message (poison): it is retried and ends in the DLQ.
   if (!message) return Promise.resolve("retry");
@@ -47,14 +76,53 @@ function deliver(deps: JobDeps, delivery: Delivery, stopping?: AbortSignal): Pro
   // A paused type's job stays ready for resume(), which sends it again.
   if (slots?.paused) return Promise.resolve("acknowledged");
   if (!slots) return claimAndRun(deps, message, undefined, stopping);
-  return slots.acquire().then(async () => {
-    try {
-      if (slots.paused) return "acknowledged"; // paused while it waited for a slot
-      return await claimAndRun(deps, message, slots, stopping);
-    } finally {
-      slots.release();
-    }
-  });
+  if (budget) {
+    if (!fitsInInvocation(slots, budget) || !slots.tryAcquire()) return Promise.resolve("deferred");
+    return runInSlot(deps, message, slots, stopping);
+  }
+  return slots.acquire().then(() => runInSlot(deps, message, slots, stopping));
+}
+
+async function runInSlot(
+  deps: JobDeps,
+  message: NonNullable<Delivery["message"]>,
+  slots: WorkerSlotsView,
+  stopping: AbortSignal | undefined,
+): Promise<ClaimOutcome> {
+  try {
+    if (slots.paused) return "acknowledged"; // paused while it waited for a slot
+    return await claimAndRun(deps, message, slots, stopping);
+  } finally {
+    slots.release();
+  }
+}
+
+function fitsInInvocation(slots: WorkerSlotsView, budget: InvocationBudget): boolean {
+  return budget.remainingMs() - RUN_TIME_RULE.startMarginMs >= slots.workTimeout;
+}
+
+/** The pause before a deferred message is back: 1, 2, 4... s, at most 30. */
+function deferDelaySeconds(receiveCount: number): number {
+  return Math.min(30, 2 ** Math.max(0, receiveCount - 1));
+}
+
+/**
+ * A message that could not start now comes back within seconds. Its receives must not push
+ * it to the DLQ (no worker failed): on the receive before the DLQ's count, a fresh copy is
+ * sent (a fresh receive count) and this one acknowledged.
+ */
+async function defer(deps: JobDeps, delivery: Delivery): Promise<DeliveryOutcome> {
+  const { messageId, message, lane, receiveCount } = delivery;
+  const delaySeconds = deferDelaySeconds(receiveCount);
+  if (receiveCount < lanes.maxReceiveCount - 1 || !message || !lane) {
+    return { messageId, outcome: "retry", delaySeconds };
+  }
+  try {
+    await deps.lanes.send(lane, message, delaySeconds);
+    return { messageId, outcome: "acknowledged" };
+  } catch {
+    return { messageId, outcome: "retry", delaySeconds };
+  }
 }
 
 /** The pause before a failed message comes back; the last receive logs one line. */

@@ -114,6 +114,11 @@ export interface JobSettings {
   indexSettleMs: number;
   /** A due job with no run for this long is taken to have lost its message. Default 60 s. */
   staleAfterMs: number;
+  /**
+   * In Lambda: the dispatcher function's timeout. `addWorker` then refuses a `workTimeout`
+   * that could not finish inside one invocation (see `RUN_TIME_RULE` in deliver.ts).
+   */
+  functionTimeoutMs?: number;
 }
 
 export const DEFAULT_SETTINGS: JobSettings = {
@@ -158,6 +163,8 @@ export interface WorkerSlotsView {
   readonly paused: boolean;
   /** Resolves once a slot is held; the caller must `release()` it. */
   acquire(): Promise<void>;
+  /** Takes a slot now if one is free (and nothing waits for one); the caller must `release()` it. */
+  tryAcquire(): boolean;
   release(): void;
 }
 

@@ -182,6 +182,8 @@ export interface Delivery {
   body: string;
   /** How often it has been received, this time included. */
   receiveCount: number;
+  /** The lane it came from, when known (a deferred message's fresh copy goes back there). */
+  lane?: LaneName;
 }
 
 /** What to do with a delivery: drop it (done with), or have it come back after a pause. */

@@ -6,6 +6,7 @@ import type { JobDeps, JobLike } from "./deps.ts";
 import { enqueueSafely } from "./enqueue.ts";
 import { laneFor } from "./priority.ts";
 import { newRecord } from "./records.ts";
+import { keepIdenticalTemplate } from "./repeat/identical.ts";
 import { scheduleRepeating } from "./repeat/schedule-repeating.ts";
 import { tenantOf } from "./tenant.ts";
 import { type JobRecord, toDoc } from "./types.ts";
@@ -32,8 +33,13 @@ export async function scheduleJob(deps: JobDeps, options: ScheduleJobOptions): P
         "repeating jobs need EventBridge Scheduler, which this app has no settings for",
       );
     }
-    // Reaction: only a job with a schedule cancels the type's other jobs, before it is saved.
-    if (request.cancelRepeats) await cancelJobs(deps, { type: request.type });
+    if (request.cancelRepeats) {
+      // The same repeating job again (a restart, a deploy): keep it rather than churn it.
+      const kept = await keepIdenticalTemplate(deps, { ...request, schedule: parsed.text });
+      if (kept) return deps.jobs.of(toDoc(kept));
+      // Reaction: only a job with a schedule cancels the type's other jobs, before it is saved.
+      await cancelJobs(deps, { type: request.type });
+    }
     return scheduleRepeating(deps, liveRecord(deps, request), parsed);
   }
   const record = liveRecord(deps, request);

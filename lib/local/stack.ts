@@ -27,13 +27,14 @@ export interface LocalStackInfo {
   queueUrls: Record<LaneName, string>;
   deadLetterQueueUrls: Record<LaneName, string>;
   region: string;
+  /** The EventBridge Scheduler group the job schedules live in, and the role they send with. */
+  scheduleGroup: string;
+  schedulerRoleArn: string;
 }
 
 export interface LocalStack extends LocalStackInfo {
   clients: AwsClients;
   queues: LaneQueues;
-  scheduleGroup: string;
-  schedulerRoleArn: string;
   stop(): Promise<void>;
 }
 

@@ -163,10 +163,10 @@ describe("the BackgroundJobs construct", () => {
     }
   });
 
-  it("runs both functions on nodejs22.x with exactly the environment lib/names.ts names", () => {
+  it("runs its three functions on nodejs22.x with exactly the environment lib/names.ts names", () => {
     const functions = Object.values(template.findResources("AWS::Lambda::Function"));
     const ours = functions.filter((f) => f.Properties.Environment?.Variables?.[envNames.tableName]);
-    expect(ours).toHaveLength(2);
+    expect(ours).toHaveLength(3);
     const expected = [
       envNames.tableName,
       ...LANES.map((lane) => envNames.queueUrl(lane)),
@@ -178,10 +178,18 @@ describe("the BackgroundJobs construct", () => {
       envNames.powertoolsServiceName,
       envNames.sdkNodeVersionWarningDisabled,
     ];
+    const startup = ours.filter(
+      (f) => f.Properties.Environment.Variables[envNames.startupScheduling],
+    );
+    // Only the deploy-time startup schedules from the plugins' startup.
+    expect(startup).toHaveLength(1);
+    expect(startup[0]?.Properties.Environment.Variables[envNames.startupScheduling]).toBe("run");
     for (const fn of ours) {
       expect(fn.Properties.Runtime).toBe("nodejs22.x");
       const variables = fn.Properties.Environment.Variables;
-      expect(Object.keys(variables).sort()).toEqual([...expected].sort());
+      expect(Object.keys(variables).sort()).toEqual(
+        [...expected, ...(startup.includes(fn) ? [envNames.startupScheduling] : [])].sort(),
+      );
       expect(variables[envNames.metricsNamespace]).toBe(DEFAULT_METRICS_NAMESPACE);
       expect(variables[envNames.powertoolsServiceName]).toBe(SERVICE_NAME);
       expect(variables[envNames.functionTimeoutMs]).toBe(
@@ -200,7 +208,7 @@ describe("the BackgroundJobs construct", () => {
     const functions = Object.values(template.findResources("AWS::Lambda::Function")).filter(
       (f) => f.Properties.Environment?.Variables?.[envNames.tableName],
     );
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     for (const fn of functions) {
       const variables: Record<string, unknown> = fn.Properties.Environment.Variables;
       for (const lane of LANES) {
@@ -280,6 +288,7 @@ describe("the BackgroundJobs construct", () => {
       "iam:PassRole": json(jobs.schedulerRole.roleArn),
     };
     expect(grantsOf(jobs.reconciler.role!)).toEqual(common);
+    expect(grantsOf(jobs.startup.role!)).toEqual(common);
     // The dispatcher also consumes the lanes (the SQS event sources' grant).
     expect(grantsOf(jobs.dispatcher.role!)).toEqual({
       ...common,
@@ -302,6 +311,44 @@ describe("the BackgroundJobs construct", () => {
         ]),
       },
     });
+  });
+
+  it("runs the plugins' startup at deploy time: a Trigger on the startup function, after the resources it writes, again whenever its bundle changes", () => {
+    const { stack } = built;
+    const { jobs } = stack;
+    const triggers = Object.entries(template.findResources("Custom::Trigger"));
+    expect(triggers).toHaveLength(1);
+    const [triggerId, trigger] = triggers[0] as [
+      string,
+      { Properties: Record<string, unknown>; DependsOn?: string[] },
+    ];
+    // The handler is a version of the function: a new bundle is a new version, so it runs again.
+    const versionId = (trigger.Properties.HandlerArn as { Ref: string }).Ref;
+    const version = template.toJSON().Resources[versionId];
+    expect(version.Type).toBe("AWS::Lambda::Version");
+    expect(version.Properties.FunctionName).toEqual({ Ref: logicalId(jobs.startup) });
+    expect(trigger.Properties.InvocationType).toBe("RequestResponse");
+    const after = trigger.DependsOn ?? [];
+    for (const construct of [jobs.table, jobs.scheduleGroup, ...LANES.map((l) => jobs.queues[l])])
+      expect(after).toContain(logicalId(construct));
+    expect(triggerId).toBeDefined();
+    const startupFn = template.toJSON().Resources[logicalId(jobs.startup)];
+    expect(startupFn.Properties.Timeout).toBe(300);
+  });
+
+  it("runs the startup only once the dispatcher and the reconciler of the same deployment are in place", () => {
+    // Otherwise the new startup can schedule a job of a type the plugins just gained while the
+    // old dispatcher, which has no worker for it, still takes the lanes: it fails the job.
+    const { jobs } = built.stack;
+    const triggers = Object.values(template.findResources("Custom::Trigger")) as Array<{
+      DependsOn?: string[];
+    }>;
+    expect(triggers).toHaveLength(1);
+    const after = triggers[0]?.DependsOn ?? [];
+    for (const fn of [jobs.dispatcher, jobs.reconciler]) expect(after).toContain(logicalId(fn));
+    const mappings = Object.keys(template.findResources("AWS::Lambda::EventSourceMapping"));
+    expect(mappings).toHaveLength(LANES.length);
+    for (const mapping of mappings) expect(after).toContain(mapping);
   });
 
   it("lets EventBridge Scheduler assume its roles only for this account and its own schedule group", () => {
@@ -409,7 +456,11 @@ describe("the dispatcher timeout prop", () => {
 
   it("refuses a timeout Lambda cannot have, naming the prop and the limit", () => {
     expect(() => jobsStack({ dispatcherTimeout: Duration.seconds(901) })).toThrow(
-      /dispatcherTimeout must be whole seconds from 1 to 900 .*got 15 minutes 1 second/,
+      /dispatcherTimeout must be whole seconds from 31 .* to 900 .*got 15 minutes 1 second/,
+    );
+    // Shorter than the 30 s a run leaves for claiming and settling: no worker could register.
+    expect(() => jobsStack({ dispatcherTimeout: Duration.seconds(30) })).toThrow(
+      /dispatcherTimeout must be whole seconds from 31 \(a run gets the timeout less 30 s\)/,
     );
     expect(() => jobsStack({ dispatcherTimeout: Duration.millis(1500) })).toThrow(
       /dispatcherTimeout/,
