@@ -192,6 +192,7 @@ export const stackCommands: Record<string, Command> = {
       host: { kind: "string", help: "interface (default 127.0.0.1; another needs --token)" },
       "read-only": { kind: "boolean", help: "no actions" },
       token: { kind: "string", help: "a fixed token (default: random per launch)" },
+      "allow-host": { kind: "string", help: "more Host names to accept, comma-separated" },
     },
     run: ({ parsed, out, io, signal, withConnection }) =>
       withConnection(async (conn) => {
@@ -202,6 +203,10 @@ export const stackCommands: Record<string, Command> = {
           port: integer(parsed, "port", 0, 65535) ?? 0,
           ...(host ? { host } : {}),
           ...(token ? { token } : {}),
+          allowHosts: (text(parsed, "allow-host") ?? "")
+            .split(",")
+            .map((h) => h.trim())
+            .filter(Boolean),
           readOnly: parsed.flags["read-only"] === true,
           title:
             conn.info.stackName ??

@@ -22,6 +22,23 @@ export interface ApiContext {
   readOnly: boolean;
   title: string;
   operations: Map<string, Operation>;
+  /** The last overview and when it was read: shared by every open tab for a few seconds. */
+  overview?: { at: number; value: Promise<unknown> };
+}
+
+/** How long an overview is served again before it is read anew (it reads each type's open index). */
+export const OVERVIEW_CACHE_MS = 8000;
+
+function cachedOverview(context: ApiContext): Promise<unknown> {
+  const now = Date.now();
+  if (!context.overview || now - context.overview.at > OVERVIEW_CACHE_MS) {
+    const value = context.ops.overview();
+    context.overview = { at: now, value };
+    value.catch(() => {
+      if (context.overview?.value === value) context.overview = undefined;
+    });
+  }
+  return context.overview.value;
 }
 
 export interface Answer {
@@ -60,7 +77,7 @@ export async function route(
           lanes: LANES,
         });
       case "overview":
-        return ok(await ops.overview());
+        return ok(await cachedOverview(context));
       case "types":
         return ok(await ops.knownTypes());
       case "jobs": {
@@ -103,8 +120,15 @@ export async function route(
       if (parts[1] === "count") return ok(await ops.countMatching(actionRequest(body)));
       if (parts[1] === "action") {
         const request = actionRequest(body);
-        // Counting first checks the request (a bad one is a 400 here) and gives the total.
-        const total = (await ops.countMatching(request)).matched;
+        ops.check(request); // a bad request is a 400 here, not a failed operation
+        // The page sends the count it showed (for the progress bar); a selection is its size.
+        const expected = (body as { expected?: unknown }).expected;
+        const total =
+          "ids" in request.target
+            ? request.target.ids.length
+            : typeof expected === "number" && Number.isInteger(expected) && expected >= 0
+              ? expected
+              : undefined;
         return ok(
           start(context, `jobs ${request.action}`, total, (signal, progress) =>
             ops.act(request, { signal, onProgress: progress }),
@@ -171,7 +195,8 @@ export function filterFromQuery(q: URLSearchParams): JobFilter {
 function actionRequest(body: unknown): ActionRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body))
     throw new JobValidationError("body", "must be an object such as { action, target }");
-  return body as ActionRequest;
+  const { expected: _expected, ...request } = body as ActionRequest & { expected?: unknown };
+  return request;
 }
 
 function laneOf(lane: string): LaneName {

@@ -1,8 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
-/** The session cookie a launch's token is exchanged for. */
-export const SESSION_COOKIE = "bgjobs_session";
+/**
+ * The session cookie a launch's token is exchanged for, named per port: cookies are kept per
+ * host, not per port, so two dashboards on 127.0.0.1 must not overwrite each other's.
+ */
+export function sessionCookie(port: number): string {
+  return `bgjobs_session_${port}`;
+}
 /** Every write must carry this header: a cross-site form cannot, and a cross-site fetch would need a preflight we never answer. */
 export const WRITE_HEADER = "x-bgjobs-request";
 

@@ -13,9 +13,9 @@ import {
   hostAllowed,
   isLoopback,
   newToken,
-  SESSION_COOKIE,
   sameSecret,
   securityHeaders,
+  sessionCookie,
   writeRefusal,
 } from "./security.ts";
 
@@ -38,6 +38,11 @@ export interface DashboardOptions {
   port?: number;
   /** A fixed token (else a random one per launch); required to listen beyond loopback. */
   token?: string;
+  /**
+   * More names the `Host` header may carry (the machine's name or address, when listening
+   * beyond loopback); loopback names and `host` itself are always allowed.
+   */
+  allowHosts?: readonly string[];
   /** Writes are refused with 405 and their buttons hidden. */
   readOnly?: boolean;
   /** What the page calls the stack. */
@@ -73,6 +78,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const session = newToken();
   const readOnly = options.readOnly === true;
   const allowedHosts = new Set<string>();
+  let port = 0;
   const origins = new Set<string>();
   const context: ApiContext = {
     ops: options.ops,
@@ -96,7 +102,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       url.searchParams.delete("token");
       res.setHeader(
         "Set-Cookie",
-        `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`,
+        `${sessionCookie(port)}=${session}; HttpOnly; SameSite=Strict; Path=/`,
       );
       res.setHeader("Location", `${url.pathname}${url.search}`);
       res.statusCode = 303;
@@ -134,7 +140,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     return serveStatic(res, url.pathname);
   }
   function authorised(req: IncomingMessage): boolean {
-    const cookie = cookies(req).get(SESSION_COOKIE);
+    const cookie = cookies(req).get(sessionCookie(port));
     if (cookie !== undefined && sameSecret(cookie, session)) return true;
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
     return bearer !== undefined && sameSecret(bearer, token);
@@ -143,12 +149,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   const names = new Set([
     "127.0.0.1",
     "localhost",
     "[::1]",
     host.includes(":") ? `[${host}]` : host,
+    ...(options.allowHosts ?? []),
   ]);
   for (const name of names) {
     allowedHosts.add(`${name}:${port}`.toLowerCase());

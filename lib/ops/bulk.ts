@@ -99,6 +99,17 @@ export async function runAction(
 }
 
 /**
+ * Checks an action request without reading anything: a bad one throws a
+ * `JobValidationError` naming the field (what the dashboard answers 400 with).
+ */
+export function checkRequest(request: ActionRequest, now: number): void {
+  if (typeof request !== "object" || request === null)
+    throw new JobValidationError("request", "must be an object such as { action, target }");
+  validateAction(request.action, request.params, now);
+  validateTarget(request.target, now);
+}
+
+/**
  * How many jobs an action would look at and change, before it is confirmed (a dry run that
  * stops at 100,000: `capped`).
  */

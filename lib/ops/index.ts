@@ -6,7 +6,7 @@
  */
 import type { RedriveReport } from "../aws/redrive.ts";
 import type { LaneName } from "../resources.ts";
-import { countMatching, type RunOptions, runAction } from "./bulk.ts";
+import { checkRequest, countMatching, type RunOptions, runAction } from "./bulk.ts";
 import { jobDetail } from "./detail.ts";
 import { validateFilter } from "./filter.ts";
 import { deadLetters, laneStats, redriveDeadLetters } from "./lanes.ts";
@@ -39,6 +39,8 @@ export interface Ops {
   listJobs(filter?: JobFilter, options?: ListOptions): Promise<JobPage>;
   /** One job with its data, log, attempts and audit trail; `null` when unknown. */
   getJob(id: string): Promise<JobDetail | null>;
+  /** Throws a `JobValidationError` naming the field when a request is not valid (reads nothing). */
+  check(request: ActionRequest): void;
   /** How many jobs an action would look at and change (before confirming). */
   countMatching(request: ActionRequest): Promise<MatchCount>;
   /** Runs an action on some jobs or all matching a filter, in batches with progress. */
@@ -70,6 +72,7 @@ export function createOps(deps: OpsDeps): Ops {
       (await listPage(deps.jobs.store, validateFilter(filter, deps.jobs.clock.now()), options))
         .page,
     getJob: (id) => jobDetail(deps, id),
+    check: (request) => checkRequest(request, deps.jobs.clock.now()),
     countMatching: (request) => countMatching(deps, request),
     act: (request, options) => runAction(deps, request, options),
     listSchedules: () => listSchedules(deps),

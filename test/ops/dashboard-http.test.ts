@@ -96,9 +96,24 @@ describe("dashboard security", () => {
     await expect(startDashboard({ ops: conn.ops, host: "0.0.0.0" })).rejects.toThrow(
       /refusing to listen on 0\.0\.0\.0: beyond loopback the dashboard needs a token you set/,
     );
-    const open = await startDashboard({ ops: conn.ops, host: "0.0.0.0", token: "a-token-you-set" });
+    const open = await startDashboard({
+      ops: conn.ops,
+      host: "0.0.0.0",
+      token: "a-token-you-set",
+      allowHosts: ["jobs.internal"],
+    });
     try {
       expect(open.url).toBe(`${open.origin}/?token=a-token-you-set`);
+      const port = new URL(open.origin).port;
+      const bearer = { authorization: "Bearer a-token-you-set" };
+      const named = await http(`http://127.0.0.1:${port}/api/config`, {
+        headers: { ...bearer, host: `jobs.internal:${port}` },
+      });
+      expect(named.status).toBe(200);
+      const other = await http(`http://127.0.0.1:${port}/api/config`, {
+        headers: { ...bearer, host: `elsewhere.example:${port}` },
+      });
+      expect(other.status).toBe(403);
     } finally {
       await open.stop();
     }
@@ -110,7 +125,7 @@ describe("dashboard security", () => {
     expect(login.status).toBe(303);
     expect(login.headers.location).toBe("/");
     expect(String(login.headers["set-cookie"])).toMatch(
-      /^bgjobs_session=[\w-]+; HttpOnly; SameSite=Strict; Path=\/$/,
+      /^bgjobs_session_\d+=[\w-]+; HttpOnly; SameSite=Strict; Path=\/$/,
     );
     for (const path of ["/", "/api/overview", "/jobs", "/assets/app.js"]) {
       const refused = await http(`${dashboard.origin}${path}`);
@@ -248,7 +263,10 @@ describe("dashboard API", () => {
       matched: 3,
       wouldChange: 3,
     });
-    const { operationId } = JSON.parse((await write("/api/jobs/action", request)).body);
+    // The page sends the count it showed, for its progress bar.
+    const { operationId } = JSON.parse(
+      (await write("/api/jobs/action", { ...request, expected: 3 })).body,
+    );
     let operation: {
       state: string;
       total: number;
@@ -262,6 +280,12 @@ describe("dashboard API", () => {
     const bad = await write("/api/jobs/action", { action: "explode", target: { ids } });
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body)).toMatchObject({ field: "action" });
+    const badFilter = await write("/api/jobs/action", {
+      action: "retry",
+      target: { filter: { statuses: ["nope"] } },
+    });
+    expect(badFilter.status).toBe(400);
+    expect(JSON.parse(badFilter.body)).toMatchObject({ field: "statuses" });
     const detail = JSON.parse((await api(`/api/jobs/${ids[0]}`)).body);
     expect(detail.audit[0]).toMatchObject({ actor: "web@ci", action: "retry" });
     expect((await api("/api/jobs/NoSuchJob")).status).toBe(404);

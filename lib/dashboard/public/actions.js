@@ -43,7 +43,7 @@ export function confirmAndRun(request, label, onDone) {
                 type: "button",
                 class: "primary",
                 "data-confirm": "",
-                onclick: () => run(request, label, onDone),
+                onclick: () => run({ ...request, expected: count.matched }, label, onDone),
               },
               `${request.action} ${count.wouldChange}`,
             ),

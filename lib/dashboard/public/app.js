@@ -11,7 +11,8 @@ import { overviewView } from "./views/overview.js";
 import { schedulesView } from "./views/schedules.js";
 
 const routes = [
-  { pattern: /^\/$/, nav: "overview", view: overviewView, every: 5000 },
+  // The server shares one overview between tabs for 8 s: it reads each type's open index.
+  { pattern: /^\/$/, nav: "overview", view: overviewView, every: 10_000 },
   { pattern: /^\/jobs$/, nav: "jobs", view: jobsView, every: 3000 },
   { pattern: /^\/jobs\/([^/]+)$/, nav: "jobs", view: jobView, every: 1500 },
   { pattern: /^\/schedules$/, nav: "schedules", view: schedulesView, every: 5000 },
