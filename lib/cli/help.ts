@@ -44,7 +44,7 @@ Lanes and dead letters
   dlq redrive  [--lane L] [--dry-run] [--yes]
 
 Other
-  dashboard    [--port N] [--host 127.0.0.1] [--read-only] [--token T]
+  dashboard    [--port N] [--read-only] [--host H --token T --allow-host NAME]
   doctor       checks the table, indexes, queues, schedule group and access; exit 1 on a problem
 
 Where it connects (first that applies)

@@ -88,7 +88,7 @@ const list: Command = {
         });
         out.list(page, page.jobs, JOB_COLUMNS);
         out.note(
-          `${page.jobs.length} jobs (read ${page.read})${page.cursor ? `; next page: --cursor ${page.cursor}` : ""}${page.complete ? "" : "; stopped at the read limit, more may match"}`,
+          `${plural(page.jobs.length, "job")} (read ${page.read})${page.cursor ? `; next page: --cursor ${page.cursor}` : ""}${page.complete ? "" : "; stopped at the read limit, more may match"}`,
         );
         return EXIT.ok;
       }
@@ -222,7 +222,7 @@ async function runJobAction(
       .map(([reason, n]) => `${n} ${reason}`)
       .join(", ");
     out.note(
-      `${count.capped ? "at least " : ""}${count.matched} jobs match; ${action} would change ${count.wouldChange}${skipped ? ` (skipped: ${skipped})` : ""} [read ${count.read}]`,
+      `${count.capped ? "at least " : ""}${plural(count.matched, "job")} ${count.matched === 1 ? "matches" : "match"}; ${action} would change ${count.wouldChange}${skipped ? ` (skipped: ${skipped})` : ""} [read ${count.read}]`,
     );
     if (count.wouldChange === 0) {
       const report = await conn.ops.act({ ...request, dryRun: true });
@@ -283,6 +283,10 @@ function paramsOf(parsed: Parsed, action: JobAction): ActionParams | undefined {
       `jobs ${action} takes no ${extra.map((k) => (k === "after" ? "--at/--in" : `--${k}`)).join(", ")}`,
     );
   return given.length > 0 ? params : undefined;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function oneId(parsed: Parsed): string {
