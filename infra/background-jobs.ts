@@ -28,7 +28,13 @@ import {
   SERVICE_NAME,
   scheduleGroupName,
 } from "../lib/names.ts";
-import { jobTable, LANES, type LaneName, lanes as laneSettings } from "../lib/resources.ts";
+import {
+  JOB_TABLE_INDEXES,
+  jobTable,
+  LANES,
+  type LaneName,
+  lanes as laneSettings,
+} from "../lib/resources.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -126,11 +132,16 @@ export class BackgroundJobs extends Construct {
       timeToLiveAttribute: jobTable.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      globalSecondaryIndexes: [jobTable.indexes.openByType, jobTable.indexes.due].map((index) => ({
+      globalSecondaryIndexes: JOB_TABLE_INDEXES.map((index) => ({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: index.sortKey, type: dynamodb.AttributeType.NUMBER },
-        projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+        ...(index.projection.type === "INCLUDE"
+          ? {
+              projectionType: dynamodb.ProjectionType.INCLUDE,
+              nonKeyAttributes: [...index.projection.attributes],
+            }
+          : { projectionType: dynamodb.ProjectionType.KEYS_ONLY }),
       })),
     });
 
@@ -253,8 +264,8 @@ export class BackgroundJobs extends Construct {
   }
 
   /**
-   * Least privilege, exactly what lib/aws calls: items of the table (Get/Put/Update/Delete),
-   * Query on the two indexes (never the table), SendMessage (and SendMessageBatch) to the
+   * Least privilege, exactly what lib/aws calls: items of the table (Get/BatchGet/Put/Update/Delete),
+   * Query on the indexes (never the table), SendMessage (and SendMessageBatch) to the
    * lanes, Create/Update/DeleteSchedule in the job schedule group, and passing the scheduler
    * role to Scheduler. The SQS event sources add the dispatcher's consume grant
    * (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, ...) on the lanes.
@@ -265,6 +276,7 @@ export class BackgroundJobs extends Construct {
       new iam.PolicyStatement({
         actions: [
           "dynamodb:GetItem",
+          "dynamodb:BatchGetItem",
           "dynamodb:PutItem",
           "dynamodb:UpdateItem",
           "dynamodb:DeleteItem",
@@ -275,9 +287,7 @@ export class BackgroundJobs extends Construct {
     fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ["dynamodb:Query"],
-        resources: [jobTable.indexes.openByType, jobTable.indexes.due].map(
-          (index) => `${this.table.tableArn}/index/${index.name}`,
-        ),
+        resources: JOB_TABLE_INDEXES.map((index) => `${this.table.tableArn}/index/${index.name}`),
       }),
     );
     fn.addToRolePolicy(

@@ -5,7 +5,12 @@ import { JobValidationError } from "./errors.ts";
 import type { BackgroundJobs } from "./jobs/api.ts";
 import type { Job } from "./jobs/job.ts";
 import type { ReconcileOptions, ReconcileReport } from "./jobs/reconcile.ts";
-import { type CleanupRule, validateCleanup } from "./jobs/validate.ts";
+import {
+  type CleanupRule,
+  type TenantRule,
+  validateCleanup,
+  validateTenants,
+} from "./jobs/validate.ts";
 import type { LocalStackInfo } from "./local/stack.ts";
 import {
   StartupGate,
@@ -30,7 +35,7 @@ type PluginFunction = (context: AppContext) => unknown | Promise<unknown>;
 /** Reaction's plugin shape, as far as background jobs go. */
 export interface Plugin {
   name: string;
-  backgroundJobs?: { cleanup?: CleanupRule[] };
+  backgroundJobs?: { cleanup?: CleanupRule[]; tenants?: TenantRule[] };
   functionsByType?: { startup?: PluginFunction[]; shutdown?: PluginFunction[] };
 }
 
@@ -62,6 +67,7 @@ export class App {
   readonly context: AppContext;
   private readonly plugins: Plugin[] = [];
   private readonly cleanup = new Map<string, number>();
+  private readonly tenants = new Map<string, string>();
   private backend?: JobBackend;
   private ready!: Promise<JobBackend>;
   private markReady!: (backend: JobBackend) => void;
@@ -83,7 +89,7 @@ export class App {
     this.context = { backgroundJobs, app: this };
   }
 
-  /** Registers a plugin; its cleanup rules are validated now. */
+  /** Registers a plugin; its cleanup and tenant rules are validated now. */
   registerPlugin(plugin: Plugin): void {
     if (typeof plugin !== "object" || plugin === null)
       throw new JobValidationError("plugin", "must be an object");
@@ -94,7 +100,18 @@ export class App {
       plugin.backgroundJobs?.cleanup,
       `${plugin.name}.backgroundJobs.cleanup`,
     );
+    const field = `${plugin.name}.backgroundJobs.tenants`;
+    const tenants = validateTenants(plugin.backgroundJobs?.tenants, field);
+    for (const [i, { type, key }] of tenants.entries()) {
+      const known = this.tenants.get(type);
+      if (known !== undefined && known !== key)
+        throw new JobValidationError(
+          `${field}[${i}]`,
+          `"${type}" already has tenant key "${known}"`,
+        );
+    }
     for (const rule of rules) this.cleanup.set(rule.type, rule.purgeAfterDays);
+    for (const { type, key } of tenants) this.tenants.set(type, key);
     this.plugins.push(plugin);
   }
 
@@ -107,7 +124,11 @@ export class App {
       throw new Error("app already started");
     this.state = "starting";
     try {
-      this.backend = await startJobBackend({ ...this.options, cleanup: this.cleanup });
+      this.backend = await startJobBackend({
+        ...this.options,
+        cleanup: this.cleanup,
+        tenants: this.tenants,
+      });
       const backend = this.backend;
       this.markReady(backend);
       this.gate = new StartupGate(

@@ -7,6 +7,7 @@ import { enqueueSafely } from "./enqueue.ts";
 import { laneFor } from "./priority.ts";
 import { newRecord } from "./records.ts";
 import { scheduleRepeating } from "./repeat/schedule-repeating.ts";
+import { tenantOf } from "./tenant.ts";
 import { type JobRecord, toDoc } from "./types.ts";
 import {
   type ScheduleJobOptions,
@@ -47,8 +48,16 @@ export async function scheduleJob(deps: JobDeps, options: ScheduleJobOptions): P
   return deps.jobs.of(toDoc(record));
 }
 
-/** A new record, live from after any `cancelJobs` of its type this process has made. */
+/**
+ * A new record, live from after any `cancelJobs` of its type this process has made, with its
+ * tenant (set once, here: the listing index keys it).
+ */
 function liveRecord(deps: JobDeps, request: ValidJobRequest): JobRecord {
   const now = deps.clock.now();
-  return { ...newRecord(randomId(), request, now), liveSince: liveFrom(deps, request.type) };
+  const tenant = tenantOf(deps.tenants, request.type, request.data);
+  return {
+    ...newRecord(randomId(), request, now),
+    liveSince: liveFrom(deps, request.type),
+    ...(tenant === undefined ? {} : { tenant }),
+  };
 }

@@ -94,7 +94,7 @@ interface FlagReport {
 }
 
 describe("the BackgroundJobs construct", () => {
-  it("creates the job table from lib/resources.ts: on demand, TTL, PITR, retained, two keys-only indexes", () => {
+  it("creates the job table from lib/resources.ts: on demand, TTL, PITR, retained, its indexes", () => {
     template.hasResource("AWS::DynamoDB::GlobalTable", {
       DeletionPolicy: "Retain",
       Properties: Match.objectLike({
@@ -112,6 +112,14 @@ describe("the BackgroundJobs construct", () => {
             Projection: { ProjectionType: "KEYS_ONLY" },
           }),
           Match.objectLike({ IndexName: "due", Projection: { ProjectionType: "KEYS_ONLY" } }),
+          Match.objectLike({
+            IndexName: "byType",
+            KeySchema: [
+              { AttributeName: "typeKey", KeyType: "HASH" },
+              { AttributeName: "created", KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["tenant"] },
+          }),
         ],
       }),
     });
@@ -246,8 +254,9 @@ describe("the BackgroundJobs construct", () => {
       tokens.map((t) => JSON.stringify(stack.resolve(t))).sort();
     const table = json(jobs.table.tableArn);
     const indexes = json(
-      `${jobs.table.tableArn}/index/${jobTable.indexes.openByType.name}`,
-      `${jobs.table.tableArn}/index/${jobTable.indexes.due.name}`,
+      ...Object.values(jobTable.indexes).map(
+        (index) => `${jobs.table.tableArn}/index/${index.name}`,
+      ),
     );
     const laneArns = json(...LANES.map((lane) => jobs.queues[lane].queueArn));
     const schedules = json(
@@ -259,6 +268,7 @@ describe("the BackgroundJobs construct", () => {
     );
     const common = {
       "dynamodb:GetItem": table,
+      "dynamodb:BatchGetItem": table,
       "dynamodb:PutItem": table,
       "dynamodb:UpdateItem": table,
       "dynamodb:DeleteItem": table,
