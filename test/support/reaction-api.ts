@@ -1,0 +1,110 @@
+import { randomUUID } from "node:crypto";
+import { ReactionAPICore, type ReactionContext } from "@reactioncommerce/api-core";
+import registerEmail from "@reactioncommerce/api-plugin-email";
+import registerSitemap from "@reactioncommerce/api-plugin-sitemap-generator";
+import mongoMock from "mongo-mock";
+import { afterAll, beforeAll } from "vitest";
+import type { ReactionBackgroundJobs } from "../../lib/reaction/host.ts";
+import { type JobQueueOptions, registerWith } from "../../lib/reaction/index.ts";
+
+/** What the email and sitemap plugins need of a Reaction API besides job-queue. */
+export function shopPlugin(shopSettings: Record<string, unknown> = {}) {
+  return {
+    name: "test-shop",
+    collections: {
+      Shops: { name: "Shops" },
+      Accounts: { name: "Accounts" },
+      Groups: { name: "Groups" },
+      Products: { name: "Products" },
+      Tags: { name: "Tags" },
+    },
+    queries: {
+      // The settings plugin's query: the sitemap plugin reads its refresh period from it.
+      appSettings: async () => ({ sitemapRefreshPeriod: "every 24 hours", ...shopSettings }),
+    },
+    mutations: { createNotification: async () => null },
+    functionsByType: {
+      // Every permission check passes: the tests exercise jobs, not authorization.
+      getHasPermissionFunctionForUser: [() => async () => true],
+    },
+  };
+}
+
+export interface ReactionTestApi {
+  api: ReactionAPICore;
+  context: ReactionContext & { backgroundJobs: ReactionBackgroundJobs };
+  stop(): Promise<void>;
+}
+
+export interface ReactionTestOptions {
+  /** Shop ids inserted before startup. Default one shop. */
+  shops?: string[];
+  /** The job-queue plugin's options. Default: its own in-memory local stack, quiet. */
+  jobQueue?: JobQueueOptions;
+  /** More plugin registrations, after the email and sitemap plugins. */
+  plugins?: Array<Record<string, unknown>>;
+  /** Run `runServiceStartup()` (default true). */
+  startup?: boolean;
+}
+
+/**
+ * A Reaction API as a team's would be: `ReactionAPICore` with the job-queue swap-in registered
+ * where plugins.json lists the original (after the first plugin), Reaction's real email and
+ * sitemap plugins, and a mongo-mock database standing in for MongoDB. No HTTP server.
+ */
+export async function startReactionApi(
+  options: ReactionTestOptions = {},
+): Promise<ReactionTestApi> {
+  const api = new ReactionAPICore({});
+  await api.registerPlugins({
+    testShop: shopPlugin(),
+    jobQueue: registerWith(options.jobQueue ?? { backgroundJobs: { local: { quiet: true } } }),
+    email: registerEmail,
+    sitemapGenerator: registerSitemap,
+  });
+  for (const plugin of options.plugins ?? []) await api.registerPlugin(plugin);
+  mongoMock.max_delay = 0;
+  const client = await mongoMock.MongoClient.connect("mongodb://127.0.0.1:27017/reaction");
+  // A database of its own: mongo-mock keeps every database of the process in memory.
+  await api.setMongoDatabase(client.db(randomUUID()));
+  for (const shopId of options.shops ?? ["shop1"]) {
+    await api.collections.Shops?.insertOne({ _id: shopId, name: `Shop ${shopId}` });
+  }
+  const stop = async () => {
+    await api.stop();
+    await client.close();
+  };
+  if (options.startup ?? true) {
+    try {
+      await api.runServiceStartup();
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
+  return { api, context: api.context as ReactionTestApi["context"], stop };
+}
+
+/** `startReactionApi` in `beforeAll`, stopped in `afterAll` of the enclosing file or block. */
+export function useReactionApi(options?: ReactionTestOptions): ReactionTestApi {
+  let started: ReactionTestApi | undefined;
+  beforeAll(async () => {
+    started = await startReactionApi(options);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const get = () => {
+    if (!started) throw new Error("the Reaction API is not started yet (read it inside a test)");
+    return started;
+  };
+  return {
+    get api() {
+      return get().api;
+    },
+    get context() {
+      return get().context;
+    },
+    stop: () => get().stop(),
+  };
+}
