@@ -16,7 +16,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", REACTION_LOG_LEVEL: "ERROR" },
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", REACTION_LOG_LEVEL: "FATAL" },
     server: { deps: { inline: [/@reactioncommerce\//] } },
     // Each integration file starts its own local stack (a DynamoDB Local JVM): two at a time
     // on a 2-core machine.

@@ -119,9 +119,13 @@ export class JobQueueHost {
     this.settle.resolve(this.backend);
   }
 
-  /** Starts consuming: locally the poller and the reconciler timer; nothing on AWS. */
+  /**
+   * Starts consuming: locally the poller and the reconciler timer; nothing on AWS. Not with
+   * workers disabled: this process then runs no job (its jobs stay ready, as with Reaction's
+   * original), where consuming would claim each one and fail it for want of a worker.
+   */
   consume(): void {
-    this.backend?.consume();
+    if (this.workersEnabled) this.backend?.consume();
   }
 
   /** Stops what `start` started. Calls made afterwards wait for a new start. */

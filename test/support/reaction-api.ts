@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { ReactionAPICore, type ReactionContext } from "@reactioncommerce/api-core";
 import registerEmail from "@reactioncommerce/api-plugin-email";
 import registerSitemap from "@reactioncommerce/api-plugin-sitemap-generator";
+import { gql } from "apollo-server";
+import { createTestClient } from "apollo-server-testing";
 import mongoMock from "mongo-mock";
 import { afterAll, beforeAll } from "vitest";
 import type { ReactionBackgroundJobs } from "../../lib/reaction/host.ts";
@@ -23,6 +25,12 @@ export function shopPlugin(shopSettings: Record<string, unknown> = {}) {
       appSettings: async () => ({ sitemapRefreshPeriod: "every 24 hours", ...shopSettings }),
     },
     mutations: { createNotification: async () => null },
+    // The settings plugin's types, which the sitemap plugin's schema extends.
+    graphQL: {
+      schemas: [
+        '"Shop settings" type ShopSettings { "Placeholder" placeholder: String }\n"Updates" input ShopSettingsUpdates { "Placeholder" placeholder: String }',
+      ],
+    },
     functionsByType: {
       // Every permission check passes: the tests exercise jobs, not authorization.
       getHasPermissionFunctionForUser: [() => async () => true],
@@ -34,6 +42,24 @@ export interface ReactionTestApi {
   api: ReactionAPICore;
   context: ReactionContext & { backgroundJobs: ReactionBackgroundJobs };
   stop(): Promise<void>;
+}
+
+/**
+ * Runs GraphQL operations against the API's Apollo server as Reaction's own integration tests
+ * do (`apollo-server-testing`), signed in as a user every permission check lets through.
+ */
+export function graphQLClient(api: ReactionAPICore) {
+  if (!api.apolloServer) api.initServer();
+  api.context.user = { _id: "test-admin" };
+  const client = createTestClient(api.apolloServer);
+  return async <T = Record<string, unknown>>(
+    operation: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<T> => {
+    const result = await client.query({ query: gql(operation), variables });
+    if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
+    return result.data as T;
+  };
 }
 
 export interface ReactionTestOptions {
@@ -67,6 +93,7 @@ export async function startReactionApi(
   const client = await mongoMock.MongoClient.connect("mongodb://127.0.0.1:27017/reaction");
   // A database of its own: mongo-mock keeps every database of the process in memory.
   await api.setMongoDatabase(client.db(randomUUID()));
+  for (const collection of Object.values(api.collections)) withReplaceOne(collection);
   for (const shopId of options.shops ?? ["shop1"]) {
     await api.collections.Shops?.insertOne({ _id: shopId, name: `Shop ${shopId}` });
   }
@@ -83,6 +110,26 @@ export async function startReactionApi(
     }
   }
   return { api, context: api.context as ReactionTestApi["context"], stop };
+}
+
+/**
+ * mongo-mock 4.2 throws "Not Implemented" from `replaceOne`, which the sitemap worker calls
+ * (`Sitemaps.replaceOne(filter, doc, { upsert: true })`): the stand-in database gets it here,
+ * as MongoDB does it, from calls mongo-mock has.
+ */
+function withReplaceOne(collection: object): void {
+  const target = collection as Record<string, unknown> & {
+    findOne(filter: object): Promise<{ _id: unknown } | null>;
+    deleteOne(filter: object): Promise<unknown>;
+    insertOne(doc: object): Promise<unknown>;
+  };
+  target.replaceOne = async (filter: object, doc: object, options: { upsert?: boolean } = {}) => {
+    const existing = await target.findOne(filter);
+    if (!existing && !options.upsert) return { matchedCount: 0, modifiedCount: 0 };
+    if (existing) await target.deleteOne({ _id: existing._id });
+    await target.insertOne(existing ? { ...doc, _id: existing._id } : doc);
+    return { matchedCount: existing ? 1 : 0, modifiedCount: existing ? 1 : 0 };
+  };
 }
 
 /** `startReactionApi` in `beforeAll`, stopped in `afterAll` of the enclosing file or block. */

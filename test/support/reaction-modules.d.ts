@@ -80,3 +80,11 @@ declare module "mongo-mock" {
   };
   export default mongoMock;
 }
+
+declare module "apollo-server" {
+  export function gql(source: string): unknown;
+}
+
+declare module "@reactioncommerce/api-utils/encodeOpaqueId.js" {
+  export default function encodeOpaqueId(namespace: string): (id: string) => string;
+}
