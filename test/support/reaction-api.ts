@@ -6,37 +6,9 @@ import { gql } from "apollo-server";
 import { createTestClient } from "apollo-server-testing";
 import mongoMock from "mongo-mock";
 import { afterAll, beforeAll } from "vitest";
+import registerShop from "../../examples/reaction/shop-plugin.js";
 import type { ReactionBackgroundJobs } from "../../lib/reaction/host.ts";
 import { type JobQueueOptions, registerWith } from "../../lib/reaction/index.ts";
-
-/** What the email and sitemap plugins need of a Reaction API besides job-queue. */
-export function shopPlugin(shopSettings: Record<string, unknown> = {}) {
-  return {
-    name: "test-shop",
-    collections: {
-      Shops: { name: "Shops" },
-      Accounts: { name: "Accounts" },
-      Groups: { name: "Groups" },
-      Products: { name: "Products" },
-      Tags: { name: "Tags" },
-    },
-    queries: {
-      // The settings plugin's query: the sitemap plugin reads its refresh period from it.
-      appSettings: async () => ({ sitemapRefreshPeriod: "every 24 hours", ...shopSettings }),
-    },
-    mutations: { createNotification: async () => null },
-    // The settings plugin's types, which the sitemap plugin's schema extends.
-    graphQL: {
-      schemas: [
-        '"Shop settings" type ShopSettings { "Placeholder" placeholder: String }\n"Updates" input ShopSettingsUpdates { "Placeholder" placeholder: String }',
-      ],
-    },
-    functionsByType: {
-      // Every permission check passes: the tests exercise jobs, not authorization.
-      getHasPermissionFunctionForUser: [() => async () => true],
-    },
-  };
-}
 
 export interface ReactionTestApi {
   api: ReactionAPICore;
@@ -83,7 +55,8 @@ export async function startReactionApi(
 ): Promise<ReactionTestApi> {
   const api = new ReactionAPICore({});
   await api.registerPlugins({
-    testShop: shopPlugin(),
+    // The example app's stand-in for the shop, settings and authorization plugins.
+    shop: registerShop,
     jobQueue: registerWith(options.jobQueue ?? { backgroundJobs: { local: { quiet: true } } }),
     email: registerEmail,
     sitemapGenerator: registerSitemap,
@@ -92,13 +65,15 @@ export async function startReactionApi(
   mongoMock.max_delay = 0;
   const client = await mongoMock.MongoClient.connect("mongodb://127.0.0.1:27017/reaction");
   // A database of its own: mongo-mock keeps every database of the process in memory.
-  await api.setMongoDatabase(client.db(randomUUID()));
+  const db = client.db(randomUUID()) as { close(): Promise<void> };
+  await api.setMongoDatabase(db);
   for (const collection of Object.values(api.collections)) withReplaceOne(collection);
   for (const shopId of options.shops ?? ["shop1"]) {
     await api.collections.Shops?.insertOne({ _id: shopId, name: `Shop ${shopId}` });
   }
   const stop = async () => {
     await api.stop();
+    await db.close(); // mongo-mock keeps the process alive until its databases are closed
     await client.close();
   };
   if (options.startup ?? true) {

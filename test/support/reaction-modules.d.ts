@@ -88,3 +88,7 @@ declare module "apollo-server" {
 declare module "@reactioncommerce/api-utils/encodeOpaqueId.js" {
   export default function encodeOpaqueId(namespace: string): (id: string) => string;
 }
+
+declare module "*/examples/reaction/shop-plugin.js" {
+  export default function register(app: unknown): Promise<void>;
+}
