@@ -35,6 +35,7 @@ import {
   type LaneName,
   lanes as laneSettings,
 } from "../lib/resources.ts";
+import { bundleReactionApp, REACTION_HANDLERS, type ReactionAppProps } from "./reaction-bundle.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -50,9 +51,15 @@ export interface LaneProps {
 export interface BackgroundJobsProps {
   /**
    * A module that exports `plugins: Plugin[]`: the same plugins the app registers locally.
-   * Their startup functions register the workers in Lambda.
+   * Their startup functions register the workers in Lambda. Give this or `reactionApp`.
    */
-  pluginsEntry: string;
+  pluginsEntry?: string;
+  /**
+   * A Reaction API instead: a module that exports `buildApp()`, resolving the team's unstarted
+   * `ReactionAPICore` (plugins registered, the job-queue swap-in among them; its MongoDB
+   * connected, or `MONGO_URL` set in `environment`). See infra/reaction-bundle.ts.
+   */
+  reactionApp?: ReactionAppProps;
   /** Per-lane settings. Default concurrency weighs toward higher lanes: 20, 10, 5. */
   lanes?: Partial<Record<LaneName, LaneProps>>;
   /** Alarms notify this topic when given. */
@@ -124,6 +131,8 @@ export class BackgroundJobs extends Construct {
   constructor(scope: Construct, id: string, props: BackgroundJobsProps) {
     super(scope, id);
     const dispatcherTimeout = dispatcherTimeoutOf(props);
+    if ((props.pluginsEntry === undefined) === (props.reactionApp === undefined))
+      throw new Error("BackgroundJobs: give exactly one of pluginsEntry and reactionApp");
     const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
 
     this.table = new dynamodb.TableV2(this, "Jobs", {
@@ -198,6 +207,7 @@ export class BackgroundJobs extends Construct {
       [envNames.functionTimeoutMs]: String(dispatcherTimeout.toMilliseconds()),
       [envNames.powertoolsServiceName]: SERVICE_NAME,
       [envNames.sdkNodeVersionWarningDisabled]: "true",
+      ...props.reactionApp?.environment,
     };
     for (const lane of LANES) {
       environment[envNames.queueUrl(lane)] = queues[lane].queueUrl;
@@ -205,7 +215,9 @@ export class BackgroundJobs extends Construct {
       environment[envNames.deadLetterQueueUrl(lane)] = deadLetterQueues[lane].queueUrl;
     }
 
-    const entries = writeEntries(props.pluginsEntry);
+    const entries = props.reactionApp
+      ? bundleReactionApp(writeEntries(props.reactionApp.entry, REACTION_HANDLERS, "reaction-"))
+      : writeEntries(props.pluginsEntry as string);
     const functionProps = (name: string, timeout: Duration): nodejs.NodejsFunctionProps => ({
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -228,6 +240,9 @@ export class BackgroundJobs extends Construct {
         externalModules: ["@aws-sdk/*", "fauxqs"],
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        // A Reaction app: graphql tells classes apart by name outside production (minified
+        // names collide), and Reaction's dependencies' bundling warnings are not the user's.
+        ...(props.reactionApp ? { keepNames: true, logLevel: nodejs.LogLevel.ERROR } : {}),
       },
     });
     this.dispatcher = new nodejs.NodejsFunction(this, "Dispatcher", {
@@ -461,36 +476,56 @@ function title(lane: LaneName): string {
   return lane[0]?.toUpperCase() + lane.slice(1);
 }
 
+/** What the functions' generated entries import: a handlers module and its two factories. */
+interface EntryHandlers {
+  /** The handlers module under `lambdas/`. */
+  file: string;
+  dispatcher: string;
+  reconciler: string;
+  /** The name the entries import from the user's module and hand the factories. */
+  imported: string;
+}
+
+const PLUGIN_HANDLERS: EntryHandlers = {
+  file: "handlers.ts",
+  dispatcher: "dispatcherHandler",
+  reconciler: "reconcilerHandler",
+  imported: "plugins",
+};
+
 /**
- * The Lambda entry files for a plugins module: each imports the plugins and wraps them in
- * the shared handler. Written under this checkout's own `.cache/` (generated, never
- * committed), not under node_modules: a node_modules shared by several checkouts (a symlink)
- * would make esbuild resolve the entries' relative imports, and so bundle the handlers, from
- * whichever checkout owns it.
+ * The Lambda entry files for a user's module (a plugins module, or a Reaction app module):
+ * each imports what the module exports and wraps it in the shared handler. Written under this
+ * checkout's own `.cache/` (generated, never committed), not under node_modules: a
+ * node_modules shared by several checkouts (a symlink) would make esbuild resolve the entries'
+ * relative imports, and so bundle the handlers, from whichever checkout owns it.
  */
-function writeEntries(pluginsEntry: string): { dispatcher: string; reconciler: string } {
+function writeEntries(
+  userModule: string,
+  handlers: EntryHandlers = PLUGIN_HANDLERS,
+  prefix = "",
+): { dispatcher: string; reconciler: string } {
   const dir = join(REPO_ROOT, ".cache", "background-jobs-entries");
   mkdirSync(dir, { recursive: true });
-  const plugins = resolve(pluginsEntry);
   const importPath = (target: string) => {
     const path = relative(dir, target).split("\\").join("/");
     return path.startsWith(".") ? path : `./${path}`;
   };
   const write = (name: string, factory: string) => {
-    const file = join(dir, `${name}.ts`);
+    const file = join(dir, `${prefix}${name}.ts`);
     writeFileSync(
       file,
       [
-        `import { ${factory} } from "${importPath(join(REPO_ROOT, "lambdas", "handlers.ts"))}";`,
-        `import { plugins } from "${importPath(plugins)}";`,
-        `export const handler = ${factory}(plugins);`,
+        `import { ${factory} } from "${importPath(join(REPO_ROOT, "lambdas", handlers.file))}";`,
+        `import { ${handlers.imported} } from "${importPath(resolve(userModule))}";`,
+        `export const handler = ${factory}(${handlers.imported});`,
         "",
       ].join("\n"),
     );
     return file;
   };
   return {
-    dispatcher: write("dispatcher", "dispatcherHandler"),
-    reconciler: write("reconciler", "reconcilerHandler"),
+    dispatcher: write("dispatcher", handlers.dispatcher),
+    reconciler: write("reconciler", handlers.reconciler),
   };
 }
