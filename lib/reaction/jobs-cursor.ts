@@ -1,4 +1,5 @@
 import { JobValidationError } from "../errors.ts";
+import type { JobRecord } from "../jobs/types.ts";
 import type { ReactionJobDocument } from "./documents.ts";
 import { checkFilter, type MongoFilter } from "./filter.ts";
 import { checkProjection, checkSort, type Projection, type SortSpec } from "./options.ts";
@@ -13,11 +14,21 @@ export interface FindCommand {
   fields?: Projection;
 }
 
+/**
+ * Reads of the job table shared by the cursors of one `find` and their clones: one GraphQL page
+ * through `getPaginatedResponse` counts, counts again and reads, all over the same jobs.
+ */
+export type SharedReads = Map<string, Promise<JobRecord[]>>;
+
 /** What a cursor asks of its collection: the documents of a find (skip and limit applied or not). */
 export interface CursorSource {
   readonly namespace: string;
   readonly db: { databaseName: string; collection(name: string): unknown };
-  run(cmd: FindCommand, applySkipLimit: boolean): Promise<ReactionJobDocument[]>;
+  run(
+    cmd: FindCommand,
+    applySkipLimit: boolean,
+    reads: SharedReads,
+  ): Promise<ReactionJobDocument[]>;
 }
 
 /**
@@ -38,6 +49,7 @@ export class JobsCursor implements AsyncIterable<unknown> {
   constructor(
     private readonly source: CursorSource,
     cmd: FindCommand,
+    private readonly reads: SharedReads = new Map(),
   ) {
     this.cmd = { ...cmd };
   }
@@ -89,7 +101,7 @@ export class JobsCursor implements AsyncIterable<unknown> {
 
   /** A new cursor with the same command, not yet read. */
   clone(): JobsCursor {
-    const copy = new JobsCursor(this.source, this.cmd);
+    const copy = new JobsCursor(this.source, this.cmd, this.reads);
     if (this.transform) copy.transform = this.transform;
     return copy;
   }
@@ -107,7 +119,7 @@ export class JobsCursor implements AsyncIterable<unknown> {
     applySkipLimit = false,
     options: { skip?: number; limit?: number } = {},
   ): Promise<number> {
-    let count = (await this.source.run(this.cmd, false)).length;
+    let count = (await this.source.run(this.cmd, false, this.reads)).length;
     const skip = options.skip ?? (applySkipLimit ? this.cmd.skip : undefined) ?? 0;
     const limit = options.limit ?? (applySkipLimit ? this.cmd.limit : undefined) ?? 0;
     count = Math.max(0, count - skip);
@@ -154,7 +166,7 @@ export class JobsCursor implements AsyncIterable<unknown> {
 
   private read(): Promise<ReactionJobDocument[]> {
     if (this.closed) return Promise.reject(new Error("the Jobs cursor is closed"));
-    this.results ??= this.source.run(this.cmd, true);
+    this.results ??= this.source.run(this.cmd, true, this.reads);
     return this.results;
   }
 

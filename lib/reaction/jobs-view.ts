@@ -3,7 +3,12 @@ import { JobValidationError } from "../errors.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import { type ReactionJobDocument, toReactionDocument } from "./documents.ts";
 import { checkFilter, type FilterPlan, type MongoFilter, planFilter } from "./filter.ts";
-import { type CursorSource, type FindCommand, JobsCursor } from "./jobs-cursor.ts";
+import {
+  type CursorSource,
+  type FindCommand,
+  JobsCursor,
+  type SharedReads,
+} from "./jobs-cursor.ts";
 import type { JobsSource } from "./jobs-source.ts";
 import { checkFindOptions } from "./options.ts";
 import { candidateRecords, MAX_RECORDS_READ } from "./read-jobs.ts";
@@ -130,7 +135,11 @@ export class JobsView implements CursorSource {
   }
 
   /** Every job a filter selects, as Reaction documents (what cursors call). */
-  async run(cmd: FindCommand, applySkipLimit: boolean): Promise<ReactionJobDocument[]> {
+  async run(
+    cmd: FindCommand,
+    applySkipLimit: boolean,
+    reads: SharedReads = new Map(),
+  ): Promise<ReactionJobDocument[]> {
     const source = await this.options.source();
     const plan = planFilter(cmd.query);
     const skip = applySkipLimit ? (cmd.skip ?? 0) : 0;
@@ -146,7 +155,7 @@ export class JobsView implements CursorSource {
         if (matched.length >= skip + limit) break;
       }
     } else {
-      const records = await this.readAll(source, plan);
+      const records = await this.readAll(source, plan, reads);
       matched = records.map(toReactionDocument).filter((doc) => query.test(doc));
     }
     let cursor = find(matched, {}, cmd.fields);
@@ -156,10 +165,20 @@ export class JobsView implements CursorSource {
     return cursor.all() as ReactionJobDocument[];
   }
 
-  private async readAll(source: JobsSource, plan: FilterPlan): Promise<JobRecord[]> {
-    const records: JobRecord[] = [];
-    for await (const record of candidateRecords(source, plan, this.maxRecordsRead)) {
-      records.push(record);
+  /** Every record the plan can match; read once for the cursors sharing `reads`. */
+  private readAll(source: JobsSource, plan: FilterPlan, reads: SharedReads): Promise<JobRecord[]> {
+    const key = JSON.stringify({ ...plan, dataValues: [...plan.dataValues] });
+    let records = reads.get(key);
+    if (!records) {
+      records = (async () => {
+        const all: JobRecord[] = [];
+        for await (const record of candidateRecords(source, plan, this.maxRecordsRead)) {
+          all.push(record);
+        }
+        return all;
+      })();
+      records.catch(() => reads.delete(key));
+      reads.set(key, records);
     }
     return records;
   }

@@ -106,7 +106,7 @@ describe("the email plugin's emailJobs query, paged by Reaction's getPaginatedRe
   const emailJobs = () => view.find({ type: "sendEmail", "data.shopId": { $in: ["s1", "s3"] } });
   const mailIds = () => ["mail0", "mail2", "mail3", "mail4", "noTo"].map((n) => ids[n]).sort();
 
-  it("pages forward by _id with totalCount and hasNextPage, reading only the type's shops", async () => {
+  it("pages forward by _id with totalCount and hasNextPage, reading only the type's shops, once a page", async () => {
     let page!: Awaited<ReturnType<typeof getPaginatedResponse>>;
     const used = await readsOf(async () => {
       page = await getPaginatedResponse(emailJobs(), { first: 2 });
@@ -114,13 +114,10 @@ describe("the email plugin's emailJobs query, paged by Reaction's getPaginatedRe
     expect(page.totalCount).toBe(5);
     expect(page.nodes.map((n) => n._id)).toEqual(mailIds().slice(0, 2));
     expect(page.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
-    // Only the type's pages of each shop named: never every type, never a scan.
-    expect(new Set(used.map((read) => JSON.stringify(read)))).toEqual(
-      new Set(
-        ["s1", "s3"].map((tenant) =>
-          JSON.stringify({ limit: 100, type: "sendEmail", tenant, cursor: undefined }),
-        ),
-      ),
+    // Only the type's pages of each shop named, once for the page's counts and read: never
+    // every type, never a scan.
+    expect(used).toEqual(
+      ["s1", "s3"].map((tenant) => ({ limit: 100, type: "sendEmail", tenant, cursor: undefined })),
     );
 
     const next = await getPaginatedResponse(emailJobs(), {
