@@ -15,6 +15,7 @@ export interface ReactionApp {
 /** Reaction's `context`, as far as this plugin touches it. */
 interface ReactionContext {
   collections: Record<string, unknown>;
+  appEvents?: { emit(name: string, ...args: unknown[]): Promise<unknown> };
 }
 
 /**
@@ -22,7 +23,8 @@ interface ReactionContext {
  * that reads every plugin's `backgroundJobs` (`cleanup`, `tenants`); a `preStartup` that adds
  * `context.collections.Jobs` (read-only) and starts the job backend, before any plugin's
  * `startup` (so a startup that awaits `addWorker` never waits on a later one); a `startup`
- * that starts consuming locally; a `shutdown` that stops what was started.
+ * that starts consuming locally and emits `jobServerStart`; a `shutdown` that stops what was
+ * started.
  *
  * @example await app.registerPlugin(jobQueuePlugin({ backgroundJobs: { local: { dataDir: ".data" } } }));
  */
@@ -50,8 +52,10 @@ export function jobQueuePlugin(options: JobQueueOptions = {}) {
         },
       ],
       startup: [
-        function jobQueueStartup() {
+        async function jobQueueStartup(context: ReactionContext) {
           host.consume();
+          // As the original announced its job server (no Reaction plugin listens any more).
+          await context.appEvents?.emit("jobServerStart");
         },
       ],
       shutdown: [

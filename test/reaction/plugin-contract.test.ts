@@ -63,7 +63,10 @@ describe("calls made before the job-queue plugin has started", () => {
         });
       await sleep(300);
       expect(scheduled).toBe(false);
+      const announced: string[] = [];
+      reaction.context.appEvents.on("jobServerStart", () => announced.push("jobServerStart"));
       await reaction.api.runServiceStartup();
+      expect(announced).toEqual(["jobServerStart"]);
       const job = await early;
       expect((await backgroundJobs.getJob(job!._id))?._doc.data).toEqual({ n: 1 });
     } finally {

@@ -54,6 +54,9 @@ export async function startReactionApi(
   options: ReactionTestOptions = {},
 ): Promise<ReactionTestApi> {
   const api = new ReactionAPICore({});
+  // Reaction's appEvents is one object per process, stopped by every api.stop(): a test file
+  // that starts several APIs resumes it for each.
+  (api.context.appEvents as { resume?(): void }).resume?.();
   await api.registerPlugins({
     // The example app's stand-in for the shop, settings and authorization plugins.
     shop: registerShop,
