@@ -1,9 +1,4 @@
-import {
-  type BackendOptions,
-  type JobBackend,
-  type LocalBackendOptions,
-  startJobBackend,
-} from "../backend.ts";
+import { type BackendOptions, type JobBackend, startJobBackend } from "../backend.ts";
 import type { WorkerHandle } from "../jobs/api.ts";
 import type { Job } from "../jobs/job.ts";
 import type { JobLogger } from "../log.ts";
@@ -35,7 +30,7 @@ export interface JobQueueOptions {
    * environment when `JOBS_TABLE_NAME` is set, else the local stack in `JOBS_DATA_DIR`
    * (default `.data`).
    */
-  backgroundJobs?: { local: LocalBackendOptions } | BackendOptions["backgroundJobs"];
+  backgroundJobs?: BackendOptions["backgroundJobs"];
   /** Default `REACTION_WORKERS_ENABLED` (true unless it says false). */
   workersEnabled?: boolean;
   /** Default: `"run"`, except in a Lambda function (see lib/startup-gate.ts). */
