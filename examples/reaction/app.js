@@ -17,7 +17,8 @@ import registerSmtp from "./smtp-plugin.js";
 
 /**
  * Builds the API with its plugins and its database: MongoDB at `MONGO_URL` when set,
- * otherwise an in-memory stand-in (mongo-mock), so the example needs no MongoDB server.
+ * otherwise an in-memory stand-in (mongo-mock) holding one shop, so the example needs no
+ * MongoDB server.
  */
 export async function buildApp() {
   const api = new ReactionAPICore({ version: "0.1.0-example" });
@@ -34,6 +35,11 @@ export async function buildApp() {
     mongoMock.max_delay = 0;
     const client = await mongoMock.MongoClient.connect("mongodb://127.0.0.1:27017/example");
     await api.setMongoDatabase(client.db("example"));
+    await api.collections.Shops.insertOne({
+      _id: "example-shop",
+      name: "Example shop",
+      emails: [{ address: "shop@example.com" }],
+    });
   }
   return api;
 }

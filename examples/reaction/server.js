@@ -1,7 +1,7 @@
 /**
  * `npm run example:reaction`: the example Reaction API on 127.0.0.1 (PORT, default 3000),
- * its jobs on the embedded local stack (data in JOBS_DATA_DIR, default .data). It seeds a shop,
- * runs Reaction's startup (the sitemap plugin schedules its daily job), serves GraphQL, sends
+ * its jobs on the embedded local stack (data in JOBS_DATA_DIR, default .data). It runs
+ * Reaction's startup (the sitemap plugin schedules its daily job), serves GraphQL, sends
  * one email through Reaction's email plugin and prints its job as it completes. Ctrl-C stops
  * the server and every local server the jobs use.
  */
@@ -9,14 +9,6 @@ import { buildApp } from "./app.js";
 
 const port = Number(process.env.PORT ?? 3000);
 const api = await buildApp();
-const { Shops } = api.collections;
-if (!(await Shops.findOne({ _id: "example-shop" }))) {
-  await Shops.insertOne({
-    _id: "example-shop",
-    name: "Example shop",
-    emails: [{ address: "shop@example.com" }],
-  });
-}
 api.initServer();
 await api.runServiceStartup();
 await new Promise((resolve) => api.httpServer.listen({ port, host: "127.0.0.1" }, resolve));

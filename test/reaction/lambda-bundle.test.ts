@@ -97,6 +97,7 @@ async function coldStart(event: unknown) {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     REACTION_LOG_LEVEL: "FATAL",
     POWERTOOLS_METRICS_DISABLED: "true",
+    POWERTOOLS_LOG_LEVEL: "DEBUG",
   };
   const started = performance.now();
   const { stdout } = await run(
@@ -140,11 +141,17 @@ describe("the synthesized Reaction dispatcher bundle", () => {
       expect(result.response).toEqual({ batchItemFailures: [] });
       // The mail transport stand-in, answering the email plugin's sendEmail event.
       expect(result.stdout).toContain(`mail to lambda${i}@example.com: From Lambda`);
+      // The example shop's sitemap job: its startup calls were skipped, and said so once.
+      const skipped = result.stdout
+        .split("\n")
+        .filter((line) => line.includes('"startup scheduling skipped"'))
+        .map((line) => JSON.parse(line));
+      expect(skipped).toEqual([expect.objectContaining({ scheduleJob: 1, cancelJobs: 1 })]);
       const done = await waitForStatus({ context: backend.system }, job._id, "completed");
       expect(done.retried).toBe(1);
       timings.push(result);
     }
-    // A cold start schedules nothing: the sitemap plugin's startup calls were skipped.
+    // Cold starts changed no job record: no sitemap job, only the messages' own jobs.
     expect((await backend.system.deps.store.knownTypes()).sort()).toEqual(["sendEmail"]);
     const median = (values: number[]) =>
       values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
