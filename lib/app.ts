@@ -5,8 +5,9 @@ import { JobValidationError } from "./errors.ts";
 import type { BackgroundJobs } from "./jobs/api.ts";
 import type { Job } from "./jobs/job.ts";
 import type { ReconcileOptions, ReconcileReport } from "./jobs/reconcile.ts";
-import { type CleanupRule, validateCleanup } from "./jobs/validate.ts";
+import type { CleanupRule, TenantRule } from "./jobs/validate.ts";
 import type { LocalStackInfo } from "./local/stack.ts";
+import { PluginRules } from "./plugin-rules.ts";
 import {
   StartupGate,
   type StartupScheduling,
@@ -30,7 +31,7 @@ type PluginFunction = (context: AppContext) => unknown | Promise<unknown>;
 /** Reaction's plugin shape, as far as background jobs go. */
 export interface Plugin {
   name: string;
-  backgroundJobs?: { cleanup?: CleanupRule[] };
+  backgroundJobs?: { cleanup?: CleanupRule[]; tenants?: TenantRule[] };
   functionsByType?: { startup?: PluginFunction[]; shutdown?: PluginFunction[] };
 }
 
@@ -61,7 +62,7 @@ export function createApp(options: AppOptions = {}): App {
 export class App {
   readonly context: AppContext;
   private readonly plugins: Plugin[] = [];
-  private readonly cleanup = new Map<string, number>();
+  private readonly rules = new PluginRules();
   private backend?: JobBackend;
   private ready!: Promise<JobBackend>;
   private markReady!: (backend: JobBackend) => void;
@@ -83,18 +84,14 @@ export class App {
     this.context = { backgroundJobs, app: this };
   }
 
-  /** Registers a plugin; its cleanup rules are validated now. */
+  /** Registers a plugin; its cleanup and tenant rules are validated now (see `PluginRules`). */
   registerPlugin(plugin: Plugin): void {
     if (typeof plugin !== "object" || plugin === null)
       throw new JobValidationError("plugin", "must be an object");
     if (typeof plugin.name !== "string" || plugin.name === "") {
       throw new JobValidationError("plugin.name", "must be a non-empty string");
     }
-    const rules = validateCleanup(
-      plugin.backgroundJobs?.cleanup,
-      `${plugin.name}.backgroundJobs.cleanup`,
-    );
-    for (const rule of rules) this.cleanup.set(rule.type, rule.purgeAfterDays);
+    this.rules.add(plugin.name, plugin.backgroundJobs);
     this.plugins.push(plugin);
   }
 
@@ -107,7 +104,11 @@ export class App {
       throw new Error("app already started");
     this.state = "starting";
     try {
-      this.backend = await startJobBackend({ ...this.options, cleanup: this.cleanup });
+      this.backend = await startJobBackend({
+        ...this.options,
+        cleanup: this.rules.cleanup,
+        tenants: this.rules.tenants,
+      });
       const backend = this.backend;
       this.markReady(backend);
       this.gate = new StartupGate(

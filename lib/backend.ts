@@ -77,6 +77,8 @@ export interface BackendOptions {
   logger?: JobLogger;
   /** Purge-after days by job type (the plugins' cleanup rules). */
   cleanup?: ReadonlyMap<string, number>;
+  /** Tenant key path by job type (the plugins' tenant rules); others use `data.shopId`. */
+  tenants?: ReadonlyMap<string, string>;
 }
 
 /** True inside a Lambda function that was not told to use the local stack. */
@@ -205,6 +207,7 @@ export class JobBackend {
       logger,
       metrics,
       cleanup: new Map(options.cleanup ?? []),
+      tenants: new Map(options.tenants ?? []),
       settings: {
         ...(local?.redeliveryDelaySeconds !== undefined
           ? { redeliveryDelaySeconds: local.redeliveryDelaySeconds }

@@ -10,6 +10,19 @@ export type LaneName = "critical" | "normal" | "low";
 /** Lanes in the order the local poller reads them: higher priority first. */
 export const LANES: readonly LaneName[] = ["critical", "normal", "low"];
 
+/** How an index projects the table's attributes (the CDK construct and provisioning read it). */
+export type IndexProjection =
+  | { type: "KEYS_ONLY" }
+  | { type: "INCLUDE"; attributes: readonly string[] };
+
+/** A global secondary index: string partition key, number sort key. */
+export interface IndexDefinition {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  projection: IndexProjection;
+}
+
 export const jobTable = {
   /** Partition key: the job's `_id`. */
   partitionKey: "_id",
@@ -21,17 +34,48 @@ export const jobTable = {
      * job ends). `cancelJobs` and `resume()` find a type's jobs here, never by Scan. Keys only,
      * so the status changes of a running job do not write the index.
      */
-    openByType: { name: "openByType", partitionKey: "openType", sortKey: "created" },
+    openByType: {
+      name: "openByType",
+      partitionKey: "openType",
+      sortKey: "created",
+      projection: { type: "KEYS_ONLY" },
+    },
     /**
      * Sparse, keys only: every job the reconciler may have to act on, by the instant it is due
      * (a waiting job's `after`; a running job keeps the `after` it was claimed at, and the
      * reconciler reads its lease). Spread over `dueShards` partitions so one busy queue does
      * not make one hot index partition.
      */
-    due: { name: "due", partitionKey: "dueShard", sortKey: "dueAt" },
-  },
+    due: {
+      name: "due",
+      partitionKey: "dueShard",
+      sortKey: "dueAt",
+      projection: { type: "KEYS_ONLY" },
+    },
+    /**
+     * Every job, finished ones too, for listing (operator tools): `typeKey` = `${type}#${shard}`
+     * over `typeShards` shards, newest first by `created`. Written once, at insert, and never
+     * moved: one index write per job. A job with a tenant sits in `tenantShards` consecutive
+     * shards chosen by its tenant, so one tenant's jobs of a type are read from 4 partitions,
+     * while a busy type still spreads over 16. Projects `tenant`, so a listing by tenant
+     * filters on the index before reading any record.
+     */
+    byType: {
+      name: "byType",
+      partitionKey: "typeKey",
+      sortKey: "created",
+      projection: { type: "INCLUDE", attributes: ["tenant"] },
+    },
+  } satisfies Record<string, IndexDefinition>,
   dueShards: 8,
+  /** Shards of each type in the `byType` index (see `typeKeyFor` in `lib/jobs/keys.ts`). */
+  typeShards: 16,
+  /** Of those, how many one tenant's jobs of a type spread over. */
+  tenantShards: 4,
 } as const;
+
+/** Every index of the job table, as provisioning and the CDK construct create them. */
+export const JOB_TABLE_INDEXES: readonly IndexDefinition[] = Object.values(jobTable.indexes);
 
 export const lanes = {
   /** SQS caps per-message `DelaySeconds` at 900. */

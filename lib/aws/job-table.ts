@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -9,12 +11,28 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { CancelRequest, JobChanges, JobStore, RunClaim } from "../jobs/deps.ts";
+import type {
+  CancelRequest,
+  JobChanges,
+  JobListPage,
+  JobListQuery,
+  JobStore,
+  RunClaim,
+} from "../jobs/deps.ts";
+import { typeKeyFor } from "../jobs/keys.ts";
+import { type ListSource, listJobsFrom, type ShardPage, type ShardRead } from "../jobs/list.ts";
 import { type JobRecord, type JobStatus, TERMINAL } from "../jobs/types.ts";
 import { jobTable } from "../resources.ts";
 
 /** A type's cancel log is the item `CANCEL_LOG_PREFIX + type` (never a job: ids are alphanumeric). */
 export const CANCEL_LOG_PREFIX = "#cancels#";
+/**
+ * The types registry: one item whose string set `types` holds every job type ever inserted,
+ * so a listing by tenant knows which types to read. Ids starting with `#` are never jobs.
+ */
+export const TYPES_REGISTRY_ID = "#types";
+/** BatchGetItem takes at most 100 keys. */
+const BATCH_GET_SIZE = 100;
 /** How long a cancel log outlives its last request, as a TTL safety net. */
 const CANCEL_LOG_TTL_SECONDS = 24 * 3600;
 /**
@@ -51,6 +69,13 @@ export interface JobTableOptions {
  */
 export class DynamoJobStore implements JobStore {
   private readonly now: () => number;
+  /** Types this process has written to the registry (or is writing): ~0 registry writes a job. */
+  private readonly registered = new Map<string, Promise<void>>();
+  private readonly listing: ListSource = {
+    readShard: (read) => this.readShard(read),
+    readRecords: (ids) => this.readRecords(ids),
+    knownTypes: () => this.knownTypes(),
+  };
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -64,6 +89,8 @@ export class DynamoJobStore implements JobStore {
   }
 
   async insertJob(record: JobRecord): Promise<"inserted" | "exists"> {
+    // Registered before the job exists, so a listing by tenant never misses its type.
+    await this.registerType(record.type);
     try {
       await this.client.send(
         new PutCommand({
@@ -81,7 +108,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
-    if (isCancelLogId(id)) return null;
+    if (isReservedId(id)) return null;
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.table, Key: { _id: id }, ConsistentRead: true }),
     );
@@ -92,7 +119,7 @@ export class DynamoJobStore implements JobStore {
     id: string,
     claim: RunClaim,
   ): Promise<{ claimed: JobRecord } | { current: JobRecord | null }> {
-    if (isCancelLogId(id)) return { current: null };
+    if (isReservedId(id)) return { current: null };
     const leaseUntil = claim.now + claim.workTimeout;
     const update = new Update()
       .set("status", "running")
@@ -363,6 +390,107 @@ export class DynamoJobStore implements JobStore {
       .map((id) => id.slice(CANCEL_LOG_PREFIX.length));
   }
 
+  async listJobs(query: JobListQuery): Promise<JobListPage> {
+    return listJobsFrom(this.listing, query);
+  }
+
+  async knownTypes(): Promise<string[]> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { _id: TYPES_REGISTRY_ID },
+        ConsistentRead: true,
+      }),
+    );
+    const types = Item?.types as Set<string> | undefined;
+    return [...(types ?? [])].sort();
+  }
+
+  /** Adds a type to the registry once per process (`ADD` to a string set is idempotent). */
+  private registerType(type: string): Promise<void> {
+    let registering = this.registered.get(type);
+    if (!registering) {
+      registering = this.client
+        .send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { _id: TYPES_REGISTRY_ID },
+            UpdateExpression: "ADD #types :type",
+            ExpressionAttributeNames: { "#types": "types" },
+            ExpressionAttributeValues: { ":type": new Set([type]) },
+          }),
+        )
+        .then(() => undefined);
+      registering.catch(() => this.registered.delete(type));
+      this.registered.set(type, registering);
+    }
+    return registering;
+  }
+
+  /** One Query of one `byType` shard, newest first. */
+  private async readShard(read: ShardRead): Promise<ShardPage> {
+    const { name, partitionKey, sortKey } = jobTable.indexes.byType;
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: name,
+        KeyConditionExpression: "#pk = :key AND #sk BETWEEN :from AND :to",
+        ...(read.tenant === undefined ? {} : { FilterExpression: "#tenant = :tenant" }),
+        ExpressionAttributeNames: {
+          "#pk": partitionKey,
+          "#sk": sortKey,
+          ...(read.tenant === undefined ? {} : { "#tenant": "tenant" }),
+        },
+        ExpressionAttributeValues: {
+          ":key": read.typeKey,
+          ":from": read.from,
+          ":to": read.to,
+          ...(read.tenant === undefined ? {} : { ":tenant": read.tenant }),
+        },
+        ScanIndexForward: false,
+        Limit: read.limit,
+        ...(read.startKey === undefined
+          ? {}
+          : { ExclusiveStartKey: read.startKey as Record<string, unknown> }),
+      }),
+    );
+    const entries = (page.Items ?? []).map((item) => ({
+      _id: item._id as string,
+      created: item.created as number,
+      ...(typeof item.tenant === "string" ? { tenant: item.tenant } : {}),
+    }));
+    const last = page.LastEvaluatedKey;
+    return {
+      entries,
+      evaluated: page.ScannedCount ?? entries.length,
+      ...(last ? { next: { key: last, created: last[sortKey] as number } } : {}),
+    };
+  }
+
+  /** Records by id with `BatchGetItem` (100 keys a call, unprocessed keys asked again). */
+  private async readRecords(ids: readonly string[]): Promise<JobRecord[]> {
+    const records: JobRecord[] = [];
+    for (let start = 0; start < ids.length; start += BATCH_GET_SIZE) {
+      let keys: Array<Record<string, unknown>> | undefined = ids
+        .slice(start, start + BATCH_GET_SIZE)
+        .map((id) => ({ _id: id }));
+      for (let attempt = 0; keys && keys.length > 0; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.client.send(
+          new BatchGetCommand({
+            RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of Responses?.[this.table] ?? []) {
+          const record = this.live(decodeJson(item));
+          if (record) records.push(record);
+        }
+        keys = UnprocessedKeys?.[this.table]?.Keys;
+      }
+    }
+    return records;
+  }
+
   private async readCancelLog(
     type: string,
   ): Promise<{ cancels: CancelRequest[]; version?: number } | null> {
@@ -459,11 +587,17 @@ function isCancelLogId(id: string): boolean {
   return id.startsWith(CANCEL_LOG_PREFIX);
 }
 
-/** Index keys for a freshly written record. */
-function indexKeys(record: JobRecord): Partial<JobRecord> {
-  if (TERMINAL.includes(record.status)) return {};
-  if (record.status === "paused") return { openType: record.type };
-  return { openType: record.type, dueShard: dueShard(record._id), dueAt: record.after };
+/** The table's own items (cancel logs, the types registry) have ids starting with `#`; jobs never do. */
+function isReservedId(id: string): boolean {
+  return id.startsWith("#");
+}
+
+/** Index keys for a freshly written record; `typeKey` is never written again. */
+export function indexKeys(record: JobRecord): Partial<JobRecord> {
+  const typeKey = typeKeyFor(record.type, record._id, record.tenant);
+  if (TERMINAL.includes(record.status)) return { typeKey };
+  if (record.status === "paused") return { typeKey, openType: record.type };
+  return { typeKey, openType: record.type, dueShard: dueShard(record._id), dueAt: record.after };
 }
 
 /** Keeps the sparse index keys in step with a status change. */

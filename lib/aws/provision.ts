@@ -1,12 +1,17 @@
 import {
+  type AttributeDefinition,
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import {
   deadLetterQueueName,
+  type IndexDefinition,
+  JOB_TABLE_INDEXES,
   jobTable,
   LANES,
   type LaneName,
@@ -22,16 +27,29 @@ export interface LaneQueues {
 
 /**
  * Creates the job table from `lib/resources.ts` if it does not exist (the local stack's
- * provisioning; on AWS the CDK construct creates the same table).
+ * provisioning; on AWS the CDK construct creates the same table). A table kept in a data
+ * folder from an older version gets the indexes it lacks.
  */
 export async function ensureJobTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  let existing: string[] | undefined;
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    existing = (Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName ?? "");
   } catch (error) {
     if ((error as Error).name !== "ResourceNotFoundException") throw error;
   }
-  const { openByType, due } = jobTable.indexes;
+  if (existing) {
+    for (const index of JOB_TABLE_INDEXES.filter((i) => !existing.includes(i.name))) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: attributesOf([index]),
+          GlobalSecondaryIndexUpdates: [{ Create: secondaryIndex(index) }],
+        }),
+      );
+    }
+    return;
+  }
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -39,19 +57,9 @@ export async function ensureJobTable(client: DynamoDBClient, tableName: string):
       KeySchema: [{ AttributeName: jobTable.partitionKey, KeyType: "HASH" }],
       AttributeDefinitions: [
         { AttributeName: jobTable.partitionKey, AttributeType: "S" },
-        { AttributeName: openByType.partitionKey, AttributeType: "S" },
-        { AttributeName: openByType.sortKey, AttributeType: "N" },
-        { AttributeName: due.partitionKey, AttributeType: "S" },
-        { AttributeName: due.sortKey, AttributeType: "N" },
+        ...attributesOf(JOB_TABLE_INDEXES),
       ],
-      GlobalSecondaryIndexes: [openByType, due].map((index) => ({
-        IndexName: index.name,
-        KeySchema: [
-          { AttributeName: index.partitionKey, KeyType: "HASH" as const },
-          { AttributeName: index.sortKey, KeyType: "RANGE" as const },
-        ],
-        Projection: { ProjectionType: "KEYS_ONLY" as const },
-      })),
+      GlobalSecondaryIndexes: JOB_TABLE_INDEXES.map(secondaryIndex),
     }),
   );
   await client.send(
@@ -60,6 +68,30 @@ export async function ensureJobTable(client: DynamoDBClient, tableName: string):
       TimeToLiveSpecification: { AttributeName: jobTable.ttlAttribute, Enabled: true },
     }),
   );
+}
+
+/** The key attributes of these indexes, each once (partition keys strings, sort keys numbers). */
+function attributesOf(indexes: readonly IndexDefinition[]): AttributeDefinition[] {
+  const types = new Map<string, "S" | "N">();
+  for (const index of indexes) {
+    types.set(index.partitionKey, "S");
+    types.set(index.sortKey, "N");
+  }
+  return [...types].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType }));
+}
+
+function secondaryIndex(index: IndexDefinition): GlobalSecondaryIndex {
+  return {
+    IndexName: index.name,
+    KeySchema: [
+      { AttributeName: index.partitionKey, KeyType: "HASH" },
+      { AttributeName: index.sortKey, KeyType: "RANGE" },
+    ],
+    Projection:
+      index.projection.type === "INCLUDE"
+        ? { ProjectionType: "INCLUDE", NonKeyAttributes: [...index.projection.attributes] }
+        : { ProjectionType: "KEYS_ONLY" },
+  };
 }
 
 /** Creates each lane queue with its DLQ and redrive policy (idempotent). */

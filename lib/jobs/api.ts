@@ -59,6 +59,8 @@ export interface JobSystemOptions {
   logger: JobLogger;
   metrics?: JobMetrics;
   cleanup: ReadonlyMap<string, number>;
+  /** Tenant key path by job type (from `backgroundJobs.tenants`); others use `data.shopId`. */
+  tenants?: ReadonlyMap<string, string>;
   clock?: Clock;
   settings?: Partial<JobSettings>;
 }
@@ -97,6 +99,7 @@ export function createJobSystem(options: JobSystemOptions): JobSystem {
     logger: options.logger,
     metrics: options.metrics ?? noMetrics,
     cleanup: options.cleanup,
+    tenants: options.tenants ?? new Map(),
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
     workers,
     runs: new Map(),

@@ -135,6 +135,8 @@ export interface JobDeps {
   metrics: JobMetrics;
   /** purgeAfterDays by job type, from the plugins' `backgroundJobs.cleanup`. */
   cleanup: ReadonlyMap<string, number>;
+  /** Tenant key path by job type (`"data.accountId"`), from `backgroundJobs.tenants`; default `data.shopId`. */
+  tenants: ReadonlyMap<string, string>;
   settings: JobSettings;
   /** The worker types registered in this process. */
   workers: WorkerSlotsRegistry;

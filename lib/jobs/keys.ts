@@ -2,6 +2,7 @@
  * Every name the lifecycle derives from a job: schedule names and occurrence ids. One file,
  * so a name is never built two ways (EventBridge schedule names: `[0-9a-zA-Z-_.]`, 64 at most).
  */
+import { jobTable } from "../resources.ts";
 
 /** A template's recurring schedule. */
 export function recurringName(templateId: string): string {
@@ -21,4 +22,45 @@ export function onceName(jobId: string, at: number): string {
  */
 export function occurrenceIdFor(templateId: string, firedAt: number): string {
   return `${templateId}-${new Date(firedAt).toISOString().replace(/[-:]|\.\d{3}/g, "")}`;
+}
+
+/**
+ * A string's 32-bit FNV-1a hash (over UTF-16 code units): the same in every process and
+ * language runtime that follows it, so index shards never depend on a seed.
+ */
+export function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/**
+ * The shard of the `byType` listing index a job sits in, for good: a job with a tenant in
+ * one of its tenant's `tenantShards` consecutive shards (by its id), one without a tenant in
+ * any of the type's `typeShards`.
+ */
+export function typeShardOf(id: string, tenant: string | undefined): number {
+  const { typeShards, tenantShards } = jobTable;
+  if (tenant === undefined) return stableHash(id) % typeShards;
+  return (stableHash(tenant) + (stableHash(id) % tenantShards)) % typeShards;
+}
+
+/**
+ * The `byType` partition key of a job.
+ *
+ * @example typeKeyFor("sendEmail", "a1b2", "shop1") // "sendEmail#13" (one of shop1's 4 shards)
+ */
+export function typeKeyFor(type: string, id: string, tenant: string | undefined): string {
+  return `${type}#${typeShardOf(id, tenant)}`;
+}
+
+/** The `byType` partition keys to read for a type: all 16, or a tenant's 4. */
+export function typeKeysToRead(type: string, tenant: string | undefined): string[] {
+  const { typeShards, tenantShards } = jobTable;
+  if (tenant === undefined) return Array.from({ length: typeShards }, (_, i) => `${type}#${i}`);
+  const first = stableHash(tenant);
+  return Array.from({ length: tenantShards }, (_, i) => `${type}#${(first + i) % typeShards}`);
 }

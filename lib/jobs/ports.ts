@@ -72,6 +72,41 @@ export interface JobStore {
   dropCancels(type: string, applied: readonly CancelRequest[]): Promise<void>;
   /** Types whose cancel log holds a request made at or before `before`. */
   typesWithCancels(before: number): Promise<string[]>;
+  /**
+   * A page of jobs, newest first (`created` descending, then `_id` descending), from the
+   * write-once `byType` index: a type's 16 shards read in parallel and merged; with a tenant,
+   * its 4 shards filtered on the projected tenant; a tenant alone, every known type's tenant
+   * shards. The page's records are read in batches. Throws a `JobValidationError` for a bad
+   * query (neither type nor tenant, a limit outside 1..100, a cursor not from a page).
+   */
+  listJobs(query: JobListQuery): Promise<JobListPage>;
+  /** Every job type ever inserted (the types registry), sorted. */
+  knownTypes(): Promise<string[]>;
+}
+
+/** What `listJobs` lists: a type, a tenant, or a tenant's jobs of a type. */
+export interface JobListQuery {
+  /** At least one of `type` and `tenant`. */
+  type?: string;
+  tenant?: string;
+  /** Inclusive, epoch ms. */
+  createdFrom?: number;
+  /** Inclusive, epoch ms. */
+  createdTo?: number;
+  /** Keeps only records in these statuses (a page may then be shorter than `limit`). */
+  statuses?: readonly JobStatus[];
+  /** Page size, 1..100. */
+  limit: number;
+  /** Opaque, from the previous page: continues exactly where it stopped. */
+  cursor?: string;
+}
+
+export interface JobListPage {
+  jobs: JobRecord[];
+  /** Present while more may follow. */
+  cursor?: string;
+  /** What the page cost: index entries evaluated plus records read. */
+  read: number;
 }
 
 export interface RunClaim {

@@ -8,6 +8,7 @@ import { laneFor } from "./priority.ts";
 import { newRecord } from "./records.ts";
 import { keepIdenticalTemplate } from "./repeat/identical.ts";
 import { scheduleRepeating } from "./repeat/schedule-repeating.ts";
+import { tenantOf } from "./tenant.ts";
 import { type JobRecord, toDoc } from "./types.ts";
 import {
   type ScheduleJobOptions,
@@ -53,8 +54,16 @@ export async function scheduleJob(deps: JobDeps, options: ScheduleJobOptions): P
   return deps.jobs.of(toDoc(record));
 }
 
-/** A new record, live from after any `cancelJobs` of its type this process has made. */
+/**
+ * A new record, live from after any `cancelJobs` of its type this process has made, with its
+ * tenant (set once, here: the listing index keys it).
+ */
 function liveRecord(deps: JobDeps, request: ValidJobRequest): JobRecord {
   const now = deps.clock.now();
-  return { ...newRecord(randomId(), request, now), liveSince: liveFrom(deps, request.type) };
+  const tenant = tenantOf(deps.tenants, request.type, request.data);
+  return {
+    ...newRecord(randomId(), request, now),
+    liveSince: liveFrom(deps, request.type),
+    ...(tenant === undefined ? {} : { tenant }),
+  };
 }

@@ -8,6 +8,17 @@ export type JobStatus =
   | "cancelled"
   | "completed";
 
+/** Every status, in Reaction's order of a job's life. */
+export const JOB_STATUSES: readonly JobStatus[] = [
+  "waiting",
+  "paused",
+  "ready",
+  "running",
+  "failed",
+  "cancelled",
+  "completed",
+];
+
 export const CANCELLABLE: readonly JobStatus[] = ["running", "ready", "waiting", "paused"];
 export const PAUSABLE: readonly JobStatus[] = ["ready", "waiting"];
 export const REMOVABLE: readonly JobStatus[] = ["cancelled", "completed", "failed"];
@@ -89,9 +100,15 @@ export interface JobRecord {
   runId: string | null;
   repeated: number;
   log: Array<Omit<JobLogEntry, "time"> & { time: number }>;
+  /**
+   * The job's tenant (Reaction's shop), set once at insert: the value at its type's tenant key
+   * (`data.shopId` unless a plugin names another) when that is a non-empty string.
+   */
+  tenant?: string;
   workTimeout?: number;
   leaseUntil?: number;
-  /** Sparse index keys (see `lib/resources.ts`). */
+  /** Index keys (see `lib/resources.ts`); `typeKey` is written once, at insert. */
+  typeKey?: string;
   openType?: string;
   dueShard?: string;
   dueAt?: number;

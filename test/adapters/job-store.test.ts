@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CANCEL_LOG_PREFIX, DynamoJobStore } from "../../lib/aws/job-table.ts";
-import type { CancelRequest, JobStore } from "../../lib/jobs/deps.ts";
+import { JobValidationError } from "../../lib/errors.ts";
+import type { CancelRequest, JobListPage, JobListQuery, JobStore } from "../../lib/jobs/deps.ts";
 import type { JobRecord, JsonObject } from "../../lib/jobs/types.ts";
 import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
 import { captureLogger } from "../support/capture-logger.ts";
@@ -335,6 +336,125 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
       const read = (await store.getJob(record._id)) as JobRecord;
       read.data.shopId = "changed too";
       expect((await store.getJob(record._id))?.data).toEqual({ shopId: "s1" });
+    });
+
+    describe("listing (the byType index and the types registry)", () => {
+      /** Every page of a query, with the jobs in the order they came. */
+      async function allPages(store: JobStore, query: Omit<JobListQuery, "cursor">) {
+        const pages: JobListPage[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.listJobs({ ...query, ...(cursor ? { cursor } : {}) });
+          pages.push(page);
+          cursor = page.cursor;
+        } while (cursor && pages.length < 200);
+        return { pages, ids: pages.flatMap((page) => page.jobs.map((j) => j._id)) };
+      }
+      const newestFirst = (records: JobRecord[]) =>
+        [...records]
+          .sort((a, b) => b.created - a.created || (a._id < b._id ? 1 : -1))
+          .map((r) => r._id);
+
+      it("lists a type newest first across its shards, ties by id, each job once over pages", async () => {
+        const { store } = makeWorld();
+        const type = unique("type");
+        // 45 jobs over 6 instants: many share a `created`, and they spread over the 16 shards.
+        const records = Array.from({ length: 45 }, (_, i) =>
+          job({ type, created: T0 + (i % 6) * 1000, data: i % 3 ? { shopId: `s${i % 5}` } : {} }),
+        );
+        for (const record of records) await store.insertJob(record);
+        const { pages, ids } = await allPages(store, { type, limit: 7 });
+        expect(ids).toEqual(newestFirst(records));
+        expect(pages.slice(0, -1).every((page) => page.jobs.length === 7)).toBe(true);
+        expect(pages.at(-1)?.cursor).toBeUndefined();
+        expect(pages.every((page) => page.read >= page.jobs.length)).toBe(true);
+        const first = (await store.listJobs({ type, limit: 1 })).jobs[0];
+        expect(first).toMatchObject({ _id: ids[0], type, status: "ready" });
+      });
+
+      it("keeps the tenant set at insert, and lists one tenant's jobs of a type or of every type", async () => {
+        const { store } = makeWorld();
+        const [typeA, typeB, shop, other] = [
+          unique("type"),
+          unique("type"),
+          unique("s"),
+          unique("s"),
+        ];
+        const mine = [
+          job({ type: typeA, tenant: shop, created: T0 + 1 }),
+          job({ type: typeA, tenant: shop, created: T0 + 3 }),
+          job({ type: typeB, tenant: shop, created: T0 + 2 }),
+          job({ type: typeB, tenant: shop, created: T0 + 2 }),
+        ];
+        const others = [
+          job({ type: typeA, tenant: other, created: T0 + 4 }),
+          job({ type: typeA, created: T0 + 5 }),
+          job({ type: typeB, tenant: other, created: T0 + 2 }),
+        ];
+        for (const record of [...mine, ...others]) await store.insertJob(record);
+        expect(await store.getJob(mine[0]?._id as string)).toMatchObject({ tenant: shop });
+        const ofType = await allPages(store, { type: typeA, tenant: shop, limit: 1 });
+        expect(ofType.ids).toEqual(newestFirst(mine.filter((r) => r.type === typeA)));
+        const ofTenant = await allPages(store, { tenant: shop, limit: 3 });
+        expect(ofTenant.ids).toEqual(newestFirst(mine));
+        expect((await store.listJobs({ tenant: unique("s"), limit: 5 })).jobs).toEqual([]);
+      });
+
+      it("filters by created range and statuses; a short page's cursor goes on where it stopped", async () => {
+        const { store } = makeWorld();
+        const type = unique("type");
+        const records = Array.from({ length: 30 }, (_, i) => job({ type, created: T0 + i }));
+        for (const record of records) await store.insertJob(record);
+        // Every third job is claimed (running), then one of those completes: its key never moves.
+        const running = records.filter((_, i) => i % 3 === 0);
+        for (const record of running) await store.claimJob(record._id, claimOf(record, T0 + 100));
+        const finished = running[0] as JobRecord;
+        const lease = (await store.getJob(finished._id))?.runId as string;
+        await store.settleRun(finished._id, lease, { status: "completed" });
+        const { pages, ids } = await allPages(store, {
+          type,
+          statuses: ["running", "completed"],
+          createdFrom: T0 + 3,
+          createdTo: T0 + 27,
+          limit: 4,
+        });
+        const expected = running.filter((r) => r.created >= T0 + 3 && r.created <= T0 + 27);
+        expect(ids).toEqual(newestFirst(expected));
+        expect(pages.some((page) => page.jobs.length < 4 && page.cursor)).toBe(true);
+        const done = await store.listJobs({ type, statuses: ["completed"], limit: 100 });
+        expect(done.jobs.map((r) => [r._id, r.status])).toEqual([[finished._id, "completed"]]);
+      });
+
+      it("registers each type before its first job, and the registry is never a job", async () => {
+        const { store } = makeWorld();
+        const [a, b] = [unique("type"), unique("type")];
+        await store.insertJob(job({ type: a }));
+        await store.insertJob(job({ type: b }));
+        await store.insertJob(job({ type: a }));
+        const known = await store.knownTypes();
+        expect(known).toEqual(expect.arrayContaining([a, b]));
+        expect(known).toEqual([...known].sort());
+        expect(await store.getJob("#types")).toBeNull();
+        expect(await store.claimJob("#types", { ...claimOf(job()), type: a })).toEqual({
+          current: null,
+        });
+      });
+
+      it("refuses a query without type or tenant, a bad limit, status or cursor, naming the field", async () => {
+        const { store } = makeWorld();
+        const refused = async (query: unknown, field: string) => {
+          const error = await store.listJobs(query as JobListQuery).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(JobValidationError);
+          expect((error as JobValidationError).field).toBe(field);
+        };
+        await refused({ limit: 10 }, "type, tenant");
+        await refused({ type: "t", limit: 0 }, "limit");
+        await refused({ type: "t", limit: 101 }, "limit");
+        await refused({ type: "t", limit: 10, statuses: ["done"] }, "statuses[0]");
+        await refused({ type: "t", limit: 10, cursor: "not-a-cursor" }, "cursor");
+        await refused({ type: "t", limit: 10, createdFrom: 5, createdTo: 4 }, "createdFrom");
+        await refused({ type: "t", limit: 10, shopId: "s" }, "shopId");
+      });
     });
 
     describe("the cancel log", () => {

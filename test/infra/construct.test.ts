@@ -94,7 +94,7 @@ interface FlagReport {
 }
 
 describe("the BackgroundJobs construct", () => {
-  it("creates the job table from lib/resources.ts: on demand, TTL, PITR, retained, two keys-only indexes", () => {
+  it("creates the job table from lib/resources.ts: on demand, TTL, PITR, retained, its indexes", () => {
     template.hasResource("AWS::DynamoDB::GlobalTable", {
       DeletionPolicy: "Retain",
       Properties: Match.objectLike({
@@ -112,6 +112,14 @@ describe("the BackgroundJobs construct", () => {
             Projection: { ProjectionType: "KEYS_ONLY" },
           }),
           Match.objectLike({ IndexName: "due", Projection: { ProjectionType: "KEYS_ONLY" } }),
+          Match.objectLike({
+            IndexName: "byType",
+            KeySchema: [
+              { AttributeName: "typeKey", KeyType: "HASH" },
+              { AttributeName: "created", KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["tenant"] },
+          }),
         ],
       }),
     });
@@ -254,8 +262,9 @@ describe("the BackgroundJobs construct", () => {
       tokens.map((t) => JSON.stringify(stack.resolve(t))).sort();
     const table = json(jobs.table.tableArn);
     const indexes = json(
-      `${jobs.table.tableArn}/index/${jobTable.indexes.openByType.name}`,
-      `${jobs.table.tableArn}/index/${jobTable.indexes.due.name}`,
+      ...Object.values(jobTable.indexes).map(
+        (index) => `${jobs.table.tableArn}/index/${index.name}`,
+      ),
     );
     const laneArns = json(...LANES.map((lane) => jobs.queues[lane].queueArn));
     const schedules = json(
@@ -267,6 +276,7 @@ describe("the BackgroundJobs construct", () => {
     );
     const common = {
       "dynamodb:GetItem": table,
+      "dynamodb:BatchGetItem": table,
       "dynamodb:PutItem": table,
       "dynamodb:UpdateItem": table,
       "dynamodb:DeleteItem": table,
@@ -278,7 +288,7 @@ describe("the BackgroundJobs construct", () => {
       "iam:PassRole": json(jobs.schedulerRole.roleArn),
     };
     expect(grantsOf(jobs.reconciler.role!)).toEqual(common);
-    expect(grantsOf(jobs.startup.role!)).toEqual(common);
+    expect(grantsOf(jobs.startup!.role!)).toEqual(common);
     // The dispatcher also consumes the lanes (the SQS event sources' grant).
     expect(grantsOf(jobs.dispatcher.role!)).toEqual({
       ...common,
@@ -316,13 +326,13 @@ describe("the BackgroundJobs construct", () => {
     const versionId = (trigger.Properties.HandlerArn as { Ref: string }).Ref;
     const version = template.toJSON().Resources[versionId];
     expect(version.Type).toBe("AWS::Lambda::Version");
-    expect(version.Properties.FunctionName).toEqual({ Ref: logicalId(jobs.startup) });
+    expect(version.Properties.FunctionName).toEqual({ Ref: logicalId(jobs.startup!) });
     expect(trigger.Properties.InvocationType).toBe("RequestResponse");
     const after = trigger.DependsOn ?? [];
     for (const construct of [jobs.table, jobs.scheduleGroup, ...LANES.map((l) => jobs.queues[l])])
       expect(after).toContain(logicalId(construct));
     expect(triggerId).toBeDefined();
-    const startupFn = template.toJSON().Resources[logicalId(jobs.startup)];
+    const startupFn = template.toJSON().Resources[logicalId(jobs.startup!)];
     expect(startupFn.Properties.Timeout).toBe(300);
   });
 

@@ -80,6 +80,8 @@ function record(overrides: Partial<JobRecord> = {}): JobRecord {
 beforeEach(() => {
   ddb.reset();
   sqs.reset();
+  // The types registry's idempotent ADD, made before a process's first job of a type.
+  ddb.on(UpdateCommand, { Key: { _id: "#types" } }).resolves({});
 });
 afterEach(() => {
   ddb.reset();
@@ -106,14 +108,41 @@ describe("scheduleJob's AWS calls", () => {
         priority: -15,
         openType: "saveImage/local",
         dueAt: 1_000_000,
+        typeKey: expect.stringMatching(/^saveImage\/local#\d+$/),
       },
     });
+    // The type went to the registry once, before the record.
+    expect(ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: "jobs",
+        Key: { _id: "#types" },
+        UpdateExpression: "ADD #types :type",
+        ExpressionAttributeNames: { "#types": "types" },
+        ExpressionAttributeValues: { ":type": new Set(["saveImage/local"]) },
+      },
+    ]);
     const send = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
     expect(send).toEqual({
       QueueUrl: queueUrls.critical,
       MessageBody: JSON.stringify({ id: job._id, type: "saveImage/local" }),
       DelaySeconds: 0,
     });
+  });
+
+  it("writes the types registry once per type per process, even for calls in the same tick", async () => {
+    ddb.on(PutCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: "m1" });
+    const { backgroundJobs } = system();
+    await Promise.all(
+      ["a", "a", "b", "a", "b"].map((type) => backgroundJobs.scheduleJob({ type, data: {} })),
+    );
+    await backgroundJobs.scheduleJob({ type: "a", data: {} });
+    const registered = ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(registered.map((input) => input.ExpressionAttributeValues?.[":type"])).toEqual([
+      new Set(["a"]),
+      new Set(["b"]),
+    ]);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(6);
   });
 
   it("low and normal priorities go to their lanes", async () => {

@@ -1,11 +1,24 @@
-import { CANCEL_LOG_MAX_BYTES, cancelRequestBytes, dueShard } from "../../../lib/aws/job-table.ts";
+import {
+  CANCEL_LOG_MAX_BYTES,
+  cancelRequestBytes,
+  dueShard,
+  indexKeys,
+} from "../../../lib/aws/job-table.ts";
 import type {
   CancelRequest,
   Clock,
   JobChanges,
+  JobListPage,
+  JobListQuery,
   JobStore,
   RunClaim,
 } from "../../../lib/jobs/deps.ts";
+import {
+  type ListSource,
+  listJobsFrom,
+  type ShardPage,
+  type ShardRead,
+} from "../../../lib/jobs/list.ts";
 import { type JobRecord, type JobStatus, TERMINAL } from "../../../lib/jobs/types.ts";
 import { Faults } from "./faults.ts";
 
@@ -40,6 +53,14 @@ export class MemoryJobStore implements JobStore {
   private readonly records = new Map<string, string>();
   private readonly logs = new Map<string, CancelLog>();
   private readonly faults = new Faults<keyof JobStore>();
+  /** The types registry (the adapter's `#types` item). */
+  private readonly types = new Set<string>();
+  private readonly listing: ListSource = {
+    readShard: async (read) => this.readShard(read),
+    readRecords: async (ids) =>
+      ids.map((id) => this.live(this.read(id))).filter((r): r is JobRecord => r !== null),
+    knownTypes: () => this.knownTypes(),
+  };
 
   constructor(
     private readonly clock: Clock,
@@ -71,6 +92,7 @@ export class MemoryJobStore implements JobStore {
   async insertJob(record: JobRecord): Promise<"inserted" | "exists"> {
     this.faults.check("insertJob");
     // Like `attribute_not_exists`: an expired record not yet purged still exists.
+    this.types.add(record.type);
     if (this.records.has(record._id)) return "exists";
     this.write({ ...record, ...indexKeys(record) });
     return "inserted";
@@ -241,6 +263,43 @@ export class MemoryJobStore implements JobStore {
     return [...this.logs.entries()].filter(([, log]) => log.dueAt <= before).map(([type]) => type);
   }
 
+  async listJobs(query: JobListQuery): Promise<JobListPage> {
+    this.faults.check("listJobs");
+    return listJobsFrom(this.listing, query);
+  }
+
+  async knownTypes(): Promise<string[]> {
+    this.faults.check("knownTypes");
+    return [...this.types].sort();
+  }
+
+  /**
+   * One shard of the `byType` index, newest first. Entries with the same `created` come in
+   * ascending id order, the opposite of the listing's, so the merge's tie handling is tested.
+   */
+  private readShard(read: ShardRead): ShardPage {
+    const after = read.startKey as { created: number; id: string } | undefined;
+    const shard = this.all()
+      .filter((r) => r.typeKey === read.typeKey && r.created >= read.from && r.created <= read.to)
+      .filter(
+        (r) =>
+          !after || r.created < after.created || (r.created === after.created && r._id > after.id),
+      )
+      .sort((a, b) => b.created - a.created || (a._id < b._id ? -1 : 1));
+    const evaluated = shard.slice(0, read.limit);
+    const last = evaluated.at(-1);
+    const entries = evaluated
+      .filter((r) => read.tenant === undefined || r.tenant === read.tenant)
+      .map((r) => ({ _id: r._id, created: r.created, ...(r.tenant ? { tenant: r.tenant } : {}) }));
+    return {
+      entries,
+      evaluated: evaluated.length,
+      ...(shard.length > read.limit && last
+        ? { next: { key: { created: last.created, id: last._id }, created: last.created } }
+        : {}),
+    };
+  }
+
   /** A conditional update: the changes and the index keys that follow, if `condition` holds. */
   private update(
     id: string,
@@ -280,13 +339,6 @@ function defined<T extends object>(changes: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(changes).filter(([, value]) => value !== undefined),
   ) as Partial<T>;
-}
-
-/** Index keys for a freshly written record (as `indexKeys` in the adapter). */
-function indexKeys(record: JobRecord): Partial<JobRecord> {
-  if (TERMINAL.includes(record.status)) return {};
-  if (record.status === "paused") return { openType: record.type };
-  return { openType: record.type, dueShard: dueShard(record._id), dueAt: record.after };
 }
 
 /** Keeps the sparse index keys in step with a status change (as `applyIndexKeys` in the adapter). */
