@@ -1,9 +1,23 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+/**
+ * Reaction's packages import `@reactioncommerce/api-utils/<x>.js`, which that package maps to
+ * `lib/<x>.js` with the folder `exports` syntax Node 17 removed: resolve it to `lib/` here, and
+ * have vite transform the Reaction packages (their JSON imports carry no import attribute).
+ */
+const apiUtilsLib = fileURLToPath(
+  new URL("./node_modules/@reactioncommerce/api-utils/lib/", import.meta.url),
+);
+
 export default defineConfig({
+  resolve: {
+    alias: [{ find: /^@reactioncommerce\/api-utils\/(.+)$/, replacement: `${apiUtilsLib}$1` }],
+  },
   test: {
     include: ["test/**/*.test.ts"],
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", REACTION_LOG_LEVEL: "FATAL" },
+    server: { deps: { inline: [/@reactioncommerce\//] } },
     // Each integration file starts its own local stack (a DynamoDB Local JVM): two at a time
     // on a 2-core machine.
     pool: "forks",

@@ -2,16 +2,21 @@ import { App, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { Construct } from "constructs";
 import { DEFAULT_STACK_NAME, deployEnvNames } from "../lib/names.ts";
-import { BackgroundJobs } from "./background-jobs.ts";
+import { BackgroundJobs, type BackgroundJobsProps } from "./background-jobs.ts";
 import { acknowledgeFindings } from "./nag.ts";
 
-/** The deployable stack: the background-jobs construct with this repository's plugins. */
+/** The deployable stack: the background-jobs construct with a plugins module or a Reaction app. */
 export class BackgroundJobsStack extends Stack {
   readonly jobs: BackgroundJobs;
 
-  constructor(scope: Construct, id: string, props: StackProps & { pluginsEntry: string }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: StackProps & Pick<BackgroundJobsProps, "pluginsEntry" | "reactionApp">,
+  ) {
     super(scope, id, props);
-    this.jobs = new BackgroundJobs(this, "BackgroundJobs", { pluginsEntry: props.pluginsEntry });
+    const { pluginsEntry, reactionApp } = props;
+    this.jobs = new BackgroundJobs(this, "BackgroundJobs", { pluginsEntry, reactionApp });
     acknowledgeFindings(this, this.jobs);
   }
 }
@@ -20,9 +25,14 @@ export class BackgroundJobsStack extends Stack {
 export function buildApp(app = new App()): { app: App; stack: BackgroundJobsStack } {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const env = process.env;
-  const stack = new BackgroundJobsStack(app, env[deployEnvNames.stackName] ?? DEFAULT_STACK_NAME, {
-    pluginsEntry: env[deployEnvNames.pluginsEntry] ?? "lambdas/plugins.ts",
-  });
+  const reactionApp = env[deployEnvNames.reactionAppEntry];
+  const stack = new BackgroundJobsStack(
+    app,
+    env[deployEnvNames.stackName] ?? DEFAULT_STACK_NAME,
+    reactionApp
+      ? { reactionApp: { entry: reactionApp } }
+      : { pluginsEntry: env[deployEnvNames.pluginsEntry] ?? "lambdas/plugins.ts" },
+  );
   return { app, stack };
 }
 

@@ -39,6 +39,7 @@ import {
   type LaneName,
   lanes as laneSettings,
 } from "../lib/resources.ts";
+import { bundleReactionApp, REACTION_HANDLERS, type ReactionAppProps } from "./reaction-bundle.ts";
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -54,9 +55,15 @@ export interface LaneProps {
 export interface BackgroundJobsProps {
   /**
    * A module that exports `plugins: Plugin[]`: the same plugins the app registers locally.
-   * Their startup functions register the workers in Lambda.
+   * Their startup functions register the workers in Lambda. Give this or `reactionApp`.
    */
-  pluginsEntry: string;
+  pluginsEntry?: string;
+  /**
+   * A Reaction API instead: a module that exports `buildApp()`, resolving the team's unstarted
+   * `ReactionAPICore` (plugins registered, the job-queue swap-in among them; its MongoDB
+   * connected, or `MONGO_URL` set in `environment`). See infra/reaction-bundle.ts.
+   */
+  reactionApp?: ReactionAppProps;
   /** Per-lane settings. Default concurrency weighs toward higher lanes: 20, 10, 5. */
   lanes?: Partial<Record<LaneName, LaneProps>>;
   /** Alarms notify this topic when given. */
@@ -128,9 +135,12 @@ export class BackgroundJobs extends Construct {
   readonly deadLetterQueues: Record<LaneName, sqs.Queue>;
   readonly dispatcher: nodejs.NodejsFunction;
   readonly reconciler: nodejs.NodejsFunction;
-  /** Runs the plugins' startup at deploy time (see `startupTrigger`). */
-  readonly startup: nodejs.NodejsFunction;
-  readonly startupTrigger: triggers.Trigger;
+  /**
+   * Runs the plugins' startup at deploy time (see `startupTrigger`). None for a Reaction app:
+   * its API server's own starts schedule, as with Reaction's job-queue.
+   */
+  readonly startup?: nodejs.NodejsFunction;
+  readonly startupTrigger?: triggers.Trigger;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly schedulerRole: iam.Role;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -139,6 +149,8 @@ export class BackgroundJobs extends Construct {
   constructor(scope: Construct, id: string, props: BackgroundJobsProps) {
     super(scope, id);
     const dispatcherTimeout = dispatcherTimeoutOf(props);
+    if ((props.pluginsEntry === undefined) === (props.reactionApp === undefined))
+      throw new Error("BackgroundJobs: give exactly one of pluginsEntry and reactionApp");
     const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
 
     this.table = new dynamodb.TableV2(this, "Jobs", {
@@ -213,6 +225,7 @@ export class BackgroundJobs extends Construct {
       [envNames.functionTimeoutMs]: String(dispatcherTimeout.toMilliseconds()),
       [envNames.powertoolsServiceName]: SERVICE_NAME,
       [envNames.sdkNodeVersionWarningDisabled]: "true",
+      ...props.reactionApp?.environment,
     };
     for (const lane of LANES) {
       environment[envNames.queueUrl(lane)] = queues[lane].queueUrl;
@@ -220,7 +233,9 @@ export class BackgroundJobs extends Construct {
       environment[envNames.deadLetterQueueUrl(lane)] = deadLetterQueues[lane].queueUrl;
     }
 
-    const entries = writeEntries(props.pluginsEntry);
+    const entries: { dispatcher: string; reconciler: string; startup?: string } = props.reactionApp
+      ? bundleReactionApp(writeEntries(props.reactionApp.entry, REACTION_HANDLERS, "reaction-"))
+      : writeEntries(props.pluginsEntry as string);
     const functionProps = (name: string, timeout: Duration): nodejs.NodejsFunctionProps => ({
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -244,6 +259,9 @@ export class BackgroundJobs extends Construct {
         externalModules: ["@aws-sdk/*", "fauxqs", ...LOCAL_ONLY_MODULES],
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        // A Reaction app: graphql tells classes apart by name outside production (minified
+        // names collide), and Reaction's dependencies' bundling warnings are not the user's.
+        ...(props.reactionApp ? { keepNames: true, logLevel: nodejs.LogLevel.ERROR } : {}),
       },
     });
     this.dispatcher = new nodejs.NodejsFunction(this, "Dispatcher", {
@@ -259,30 +277,32 @@ export class BackgroundJobs extends Construct {
 
     // A deployment is the server start: the plugins' startup schedules and cancels jobs here,
     // once per deployment whose bundle (so whose plugins) changed, before the stack completes.
-    this.startup = new nodejs.NodejsFunction(this, "Startup", {
-      ...functionProps("Startup", STARTUP_TIMEOUT),
-      environment: { ...environment, [envNames.startupScheduling]: "run" },
-      entry: entries.startup,
-      description: "Runs the plugins' startup once per deployment: their repeating jobs",
-    });
-    this.startupTrigger = new triggers.Trigger(this, "RunStartup", {
-      handler: this.startup,
-      executeOnHandlerChange: true,
-      timeout: STARTUP_TIMEOUT,
-      // After the resources it writes, and after this deployment's dispatcher (with its lane
-      // mappings) and reconciler: a job of a type the plugins just gained, scheduled by the new
-      // startup, must not reach the old dispatcher, which has no worker for it and fails it.
-      executeAfter: [
-        this.table,
-        this.scheduleGroup,
-        this.schedulerRole,
-        ...Object.values(queues),
-        this.dispatcher,
-        this.reconciler,
-      ],
-    });
+    if (entries.startup) {
+      this.startup = new nodejs.NodejsFunction(this, "Startup", {
+        ...functionProps("Startup", STARTUP_TIMEOUT),
+        environment: { ...environment, [envNames.startupScheduling]: "run" },
+        entry: entries.startup,
+        description: "Runs the plugins' startup once per deployment: their repeating jobs",
+      });
+      this.startupTrigger = new triggers.Trigger(this, "RunStartup", {
+        handler: this.startup,
+        executeOnHandlerChange: true,
+        timeout: STARTUP_TIMEOUT,
+        // After the resources it writes, and after this deployment's dispatcher (with its lane
+        // mappings) and reconciler: a job of a type the plugins just gained, scheduled by the new
+        // startup, must not reach the old dispatcher, which has no worker for it and fails it.
+        executeAfter: [
+          this.table,
+          this.scheduleGroup,
+          this.schedulerRole,
+          ...Object.values(queues),
+          this.dispatcher,
+          this.reconciler,
+        ],
+      });
+    }
 
-    for (const fn of [this.dispatcher, this.reconciler, this.startup]) this.grantJobs(fn);
+    for (const fn of [this.dispatcher, this.reconciler, this.startup]) if (fn) this.grantJobs(fn);
     for (const lane of LANES) {
       const settings = props.lanes?.[lane] ?? {};
       this.dispatcher.addEventSource(
@@ -621,39 +641,60 @@ function title(lane: LaneName): string {
   return lane[0]?.toUpperCase() + lane.slice(1);
 }
 
+/** What the functions' generated entries import: a handlers module and its two factories. */
+interface EntryHandlers {
+  /** The handlers module under `lambdas/`. */
+  file: string;
+  dispatcher: string;
+  reconciler: string;
+  /** The deploy-time startup's factory; none for a Reaction app, whose API server schedules. */
+  startup?: string;
+  /** The name the entries import from the user's module and hand the factories. */
+  imported: string;
+}
+
+const PLUGIN_HANDLERS: EntryHandlers = {
+  file: "handlers.ts",
+  dispatcher: "dispatcherHandler",
+  reconciler: "reconcilerHandler",
+  startup: "startupHandler",
+  imported: "plugins",
+};
+
 /**
- * The Lambda entry files for a plugins module: each imports the plugins and wraps them in
- * the shared handler. Written under this checkout's own `.cache/` (generated, never
- * committed), not under node_modules: a node_modules shared by several checkouts (a symlink)
- * would make esbuild resolve the entries' relative imports, and so bundle the handlers, from
- * whichever checkout owns it.
+ * The Lambda entry files for a user's module (a plugins module, or a Reaction app module):
+ * each imports what the module exports and wraps it in the shared handler. Written under this
+ * checkout's own `.cache/` (generated, never committed), not under node_modules: a
+ * node_modules shared by several checkouts (a symlink) would make esbuild resolve the entries'
+ * relative imports, and so bundle the handlers, from whichever checkout owns it.
  */
 function writeEntries(
-  pluginsEntry: string,
-): Record<"dispatcher" | "reconciler" | "startup", string> {
+  userModule: string,
+  handlers: EntryHandlers = PLUGIN_HANDLERS,
+  prefix = "",
+): { dispatcher: string; reconciler: string; startup?: string } {
   const dir = join(REPO_ROOT, ".cache", "background-jobs-entries");
   mkdirSync(dir, { recursive: true });
-  const plugins = resolve(pluginsEntry);
   const importPath = (target: string) => {
     const path = relative(dir, target).split("\\").join("/");
     return path.startsWith(".") ? path : `./${path}`;
   };
   const write = (name: string, factory: string) => {
-    const file = join(dir, `${name}.ts`);
+    const file = join(dir, `${prefix}${name}.ts`);
     writeFileSync(
       file,
       [
-        `import { ${factory} } from "${importPath(join(REPO_ROOT, "lambdas", "handlers.ts"))}";`,
-        `import { plugins } from "${importPath(plugins)}";`,
-        `export const handler = ${factory}(plugins);`,
+        `import { ${factory} } from "${importPath(join(REPO_ROOT, "lambdas", handlers.file))}";`,
+        `import { ${handlers.imported} } from "${importPath(resolve(userModule))}";`,
+        `export const handler = ${factory}(${handlers.imported});`,
         "",
       ].join("\n"),
     );
     return file;
   };
   return {
-    dispatcher: write("dispatcher", "dispatcherHandler"),
-    reconciler: write("reconciler", "reconcilerHandler"),
-    startup: write("startup", "startupHandler"),
+    dispatcher: write("dispatcher", handlers.dispatcher),
+    reconciler: write("reconciler", handlers.reconciler),
+    ...(handlers.startup ? { startup: write("startup", handlers.startup) } : {}),
   };
 }

@@ -55,7 +55,7 @@ export function synthesizeBundles(): {
     functions: {
       dispatcher: found(stack.jobs.dispatcher),
       reconciler: found(stack.jobs.reconciler),
-      startup: found(stack.jobs.startup),
+      startup: found(stack.jobs.startup as IConstruct),
     },
     remove: () => rmSync(outdir, { recursive: true, force: true }),
   };

@@ -6,13 +6,9 @@ import type { BackgroundJobs } from "./jobs/api.ts";
 import type { JobDeps } from "./jobs/deps.ts";
 import type { Job } from "./jobs/job.ts";
 import type { ReconcileOptions, ReconcileReport } from "./jobs/reconcile.ts";
-import {
-  type CleanupRule,
-  type TenantRule,
-  validateCleanup,
-  validateTenants,
-} from "./jobs/validate.ts";
+import type { CleanupRule, TenantRule } from "./jobs/validate.ts";
 import type { LocalStackInfo } from "./local/stack.ts";
+import { PluginRules } from "./plugin-rules.ts";
 import {
   StartupGate,
   type StartupScheduling,
@@ -67,8 +63,7 @@ export function createApp(options: AppOptions = {}): App {
 export class App {
   readonly context: AppContext;
   private readonly plugins: Plugin[] = [];
-  private readonly cleanup = new Map<string, number>();
-  private readonly tenants = new Map<string, string>();
+  private readonly rules = new PluginRules();
   private backend?: JobBackend;
   private ready!: Promise<JobBackend>;
   private markReady!: (backend: JobBackend) => void;
@@ -90,29 +85,14 @@ export class App {
     this.context = { backgroundJobs, app: this };
   }
 
-  /** Registers a plugin; its cleanup and tenant rules are validated now. */
+  /** Registers a plugin; its cleanup and tenant rules are validated now (see `PluginRules`). */
   registerPlugin(plugin: Plugin): void {
     if (typeof plugin !== "object" || plugin === null)
       throw new JobValidationError("plugin", "must be an object");
     if (typeof plugin.name !== "string" || plugin.name === "") {
       throw new JobValidationError("plugin.name", "must be a non-empty string");
     }
-    const rules = validateCleanup(
-      plugin.backgroundJobs?.cleanup,
-      `${plugin.name}.backgroundJobs.cleanup`,
-    );
-    const field = `${plugin.name}.backgroundJobs.tenants`;
-    const tenants = validateTenants(plugin.backgroundJobs?.tenants, field);
-    for (const [i, { type, key }] of tenants.entries()) {
-      const known = this.tenants.get(type);
-      if (known !== undefined && known !== key)
-        throw new JobValidationError(
-          `${field}[${i}]`,
-          `"${type}" already has tenant key "${known}"`,
-        );
-    }
-    for (const rule of rules) this.cleanup.set(rule.type, rule.purgeAfterDays);
-    for (const { type, key } of tenants) this.tenants.set(type, key);
+    this.rules.add(plugin.name, plugin.backgroundJobs);
     this.plugins.push(plugin);
   }
 
@@ -127,8 +107,8 @@ export class App {
     try {
       this.backend = await startJobBackend({
         ...this.options,
-        cleanup: this.cleanup,
-        tenants: this.tenants,
+        cleanup: this.rules.cleanup,
+        tenants: this.rules.tenants,
       });
       const backend = this.backend;
       this.markReady(backend);

@@ -78,7 +78,7 @@ export interface BackendOptions {
   logger?: JobLogger;
   /** Purge-after days by job type (the plugins' cleanup rules). */
   cleanup?: ReadonlyMap<string, number>;
-  /** Tenant key by job type (the plugins' tenant rules); default `shopId`. */
+  /** Tenant key path by job type (the plugins' tenant rules); others use `data.shopId`. */
   tenants?: ReadonlyMap<string, string>;
 }
 

@@ -54,6 +54,8 @@ export const deployEnvNames = {
   stackName: "JOBS_STACK_NAME",
   /** The module that exports `plugins`. Default "lambdas/plugins.ts". */
   pluginsEntry: "JOBS_PLUGINS_ENTRY",
+  /** Instead: a module exporting `buildApp()`, a team's unstarted Reaction API. */
+  reactionAppEntry: "JOBS_REACTION_APP_ENTRY",
 } as const;
 
 /** Count metrics (unit Count, one per event), in the order the dashboard graphs them. */

@@ -288,7 +288,7 @@ describe("the BackgroundJobs construct", () => {
       "iam:PassRole": json(jobs.schedulerRole.roleArn),
     };
     expect(grantsOf(jobs.reconciler.role!)).toEqual(common);
-    expect(grantsOf(jobs.startup.role!)).toEqual(common);
+    expect(grantsOf(jobs.startup!.role!)).toEqual(common);
     // The dispatcher also consumes the lanes (the SQS event sources' grant).
     expect(grantsOf(jobs.dispatcher.role!)).toEqual({
       ...common,
@@ -326,13 +326,13 @@ describe("the BackgroundJobs construct", () => {
     const versionId = (trigger.Properties.HandlerArn as { Ref: string }).Ref;
     const version = template.toJSON().Resources[versionId];
     expect(version.Type).toBe("AWS::Lambda::Version");
-    expect(version.Properties.FunctionName).toEqual({ Ref: logicalId(jobs.startup) });
+    expect(version.Properties.FunctionName).toEqual({ Ref: logicalId(jobs.startup!) });
     expect(trigger.Properties.InvocationType).toBe("RequestResponse");
     const after = trigger.DependsOn ?? [];
     for (const construct of [jobs.table, jobs.scheduleGroup, ...LANES.map((l) => jobs.queues[l])])
       expect(after).toContain(logicalId(construct));
     expect(triggerId).toBeDefined();
-    const startupFn = template.toJSON().Resources[logicalId(jobs.startup)];
+    const startupFn = template.toJSON().Resources[logicalId(jobs.startup!)];
     expect(startupFn.Properties.Timeout).toBe(300);
   });
 

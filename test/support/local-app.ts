@@ -8,6 +8,7 @@ import { afterAll, beforeAll } from "vitest";
 import {
   type App,
   type AppOptions,
+  type BackgroundJobs,
   createApp,
   type Job,
   type LocalBackendOptions,
@@ -80,7 +81,7 @@ export function useLocalApp(...args: Parameters<typeof startLocalApp>): LocalApp
 const LOCAL_CREDENTIALS = { accessKeyId: "x", secretAccessKey: "x" };
 
 /** A DynamoDB client on an app's local DynamoDB. The caller destroys it. */
-export function dynamodbClientFor(app: App): DynamoDBClient {
+export function dynamodbClientFor(app: Pick<App, "local">): DynamoDBClient {
   return new DynamoDBClient({
     region: app.local.region,
     endpoint: app.local.endpoints.dynamodb,
@@ -89,7 +90,7 @@ export function dynamodbClientFor(app: App): DynamoDBClient {
 }
 
 /** An SQS client on an app's local SQS server (queue URLs as given, not as endpoints). */
-export function sqsClientFor(app: App): SQSClient {
+export function sqsClientFor(app: Pick<App, "local">): SQSClient {
   return new SQSClient({
     region: app.local.region,
     endpoint: app.local.endpoints.sqs,
@@ -99,7 +100,7 @@ export function sqsClientFor(app: App): SQSClient {
 }
 
 /** An EventBridge Scheduler client on an app's local scheduler server. */
-export function schedulerClientFor(app: App): SchedulerClient {
+export function schedulerClientFor(app: Pick<App, "local">): SchedulerClient {
   return new SchedulerClient({
     region: app.local.region,
     endpoint: app.local.endpoints.scheduler,
@@ -109,7 +110,7 @@ export function schedulerClientFor(app: App): SchedulerClient {
 
 /** Polls `getJob` until the job's status is one of `statuses`; returns its document. */
 export async function waitForStatus(
-  app: App,
+  app: { context: { backgroundJobs: Pick<BackgroundJobs, "getJob"> } },
   id: string,
   statuses: JobStatus | JobStatus[],
   timeoutMs = 20_000,
