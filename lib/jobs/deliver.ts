@@ -1,5 +1,7 @@
 import { lanes } from "../resources.ts";
 import type { Delivery, DeliveryOutcome, JobDeps } from "./deps.ts";
+import { holdMessage, keepReporting, releaseMessage, reportFront } from "./front.ts";
+import { messageAt } from "./message.ts";
 import { type ClaimOutcome, claimAndRun } from "./run/claim.ts";
 
 /**
@@ -17,6 +19,11 @@ export function dispatch(
   deliveries: readonly Delivery[],
   stopping?: AbortSignal,
 ): Promise<DeliveryOutcome[]> {
+  // Held until their outcome: the delivery front (front.ts) counts them as not yet done with.
+  for (const { messageId, message } of deliveries)
+    if (message) holdMessage(deps, messageId, messageAt(message));
+  void reportFront(deps);
+  keepReporting(deps, stopping);
   return Promise.all(
     deliveries.map(async (delivery): Promise<DeliveryOutcome> => {
       let outcome: ClaimOutcome;
@@ -28,6 +35,8 @@ export function dispatch(
           error: (error as Error).message,
         });
         outcome = "retry";
+      } finally {
+        releaseMessage(deps, delivery.messageId);
       }
       if (outcome !== "retry") return { messageId: delivery.messageId, outcome: "acknowledged" };
       return {

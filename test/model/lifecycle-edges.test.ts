@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { JobValidationError } from "../../lib/errors.ts";
 import type { Job } from "../../lib/jobs/job.ts";
+import { reconcile } from "../../lib/jobs/reconcile.ts";
 import { World } from "./world.ts";
 
 /**
@@ -99,8 +100,12 @@ it("the record's type picks the worker: a message naming another type is dropped
     "message dropped: its type is not the job's",
   ]);
   expect(world.starts.filter((start) => start.type === "A")).toEqual([]);
-  // Its real message was lost: the reconciler sends it again, and B's worker runs it.
-  await world.advance(61_000);
+  // Its real message was lost: once it is 1.5 x staleAfter behind the delivery front (idle
+  // lanes: now), the reconciler sends it again, and B's worker runs it.
+  await world.advance(89_000);
+  await world.reconcile();
+  expect(world.starts).toEqual([]);
+  await world.advance(2000);
   await world.reconcile();
   await world.pump();
   expect(world.starts.map((start) => start.type)).toEqual(["B"]);
@@ -261,5 +266,34 @@ describe("cancel requests stay bounded", () => {
     expect(world.warnings.map((w) => w.message)).toContain(
       "cancel log full; waiting out the index lag",
     );
+  });
+});
+
+describe("the reconciler's work follows what needs action (the delivery front)", () => {
+  it("a backlog waiting its turn is neither read nor sent again; a message lost in it is, once", async () => {
+    world = new World(); // A: one slot; "slow" runs 20 s: 150 jobs are a 50-minute backlog
+    const jobs = [];
+    for (let i = 0; i < 150; i += 1) {
+      jobs.push(await scheduled("A", ["slow"]));
+      await world.clock.advance(1000); // one a second, nothing received yet
+    }
+    const lost = jobs[40] as { _id: string };
+    const message = world.lanes.messages("normal").find((m) => m.body.includes(lost._id));
+    world.lanes.delete("normal", message?.messageId ?? "");
+    const reports = [];
+    while (world.store.all().some((r) => r.status !== "completed") && reports.length < 80) {
+      await world.advance(60_000);
+      reports.push(await reconcile(world.deps));
+    }
+    expect(world.violations).toEqual([]);
+    expect(reports.reduce((sum, r) => sum + r.requeued, 0)).toBe(1);
+    // A pass reads the running job (its lease) and, once, the lost one: never the backlog.
+    expect(Math.max(...reports.map((r) => r.read))).toBeLessThanOrEqual(2);
+    const starts = world.starts.map((start) => start.id);
+    expect(new Set(starts).size).toBe(150);
+    expect(starts.length).toBe(150);
+    // Found once the front passed it by staleAfter (60 s) plus the lag a process may keep
+    // to itself (30 s): after the jobs sent up to 90 s after it had been received.
+    expect(starts.indexOf(lost._id)).toBeGreaterThan(40 + 90);
   });
 });
