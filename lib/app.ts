@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import {
   type AwsClients,
@@ -266,6 +267,8 @@ export class App {
     });
     this.dispatchAbort = new AbortController();
     const stopping = this.dispatchAbort.signal;
+    // Every run and the delivery front's reporting loop listen on it: no leak warning past 10.
+    setMaxListeners(0, stopping);
     this.sqsHandler = sqsBatchHandler(this.clients.sqs, queueUrls, (deliveries) =>
       dispatch(system.deps, deliveries, stopping),
     );
