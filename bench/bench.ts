@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: figures, printed as JSON lines. No thresholds: these machines are shared.
  *  (a) requests per single-run job: one job alone, and a steady stream; the cost per million
- *      with where each cent goes;
+ *      with where each cent goes; schedule-to-start latency, one job at a time;
  *  (b) SQS requests per job when 10,000 jobs are scheduled at once;
  *  (c) a reconciler pass (time, requests) with 0 and with 10,000 open jobs;
  *  (d) 20,000 jobs of 50 shops and 5 types with a backlog: lost, run twice, the reconciler's
@@ -12,11 +12,13 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { createClients } from "../lib/aws/clients.ts";
 import { type App, createApp, type Job, RequestCounter } from "../lib/index.ts";
-import { costPerMillion, round, total } from "./cost.ts";
+import { costPerMillion, percentile, round, total } from "./cost.ts";
 import { loadTest } from "./load.ts";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const AT_ONCE = Math.round(10_000 * SCALE);
+/** The staleness of every process in this run (it must be the same everywhere). */
+const STALE_AFTER_MS = 10_000;
 
 function print(record: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(record)}\n`);
@@ -58,7 +60,13 @@ function reconcilerApp(app: App, counter: RequestCounter): App {
 const counter = new RequestCounter();
 const app = createApp({
   backgroundJobs: {
-    local: { quiet: true, requestCounter: counter, reconcileIntervalMs: 3_600_000 },
+    local: {
+      quiet: true,
+      requestCounter: counter,
+      reconcileIntervalMs: 3_600_000,
+      // Short, so a job waiting 15 s would count as lost to a reconciler without the front.
+      reconcile: { staleAfterMs: STALE_AFTER_MS },
+    },
   },
 });
 await app.start();
@@ -70,7 +78,7 @@ const { backgroundJobs } = app.context;
 async function pass(label: string, open: number): Promise<void> {
   reconcilerCounter.reset();
   const started = performance.now();
-  const report = await reconciler.reconcile();
+  const report = await reconciler.reconcile({ staleAfterMs: STALE_AFTER_MS });
   print({
     bench: "reconciler pass",
     case: label,
@@ -150,6 +158,29 @@ try {
     lines,
   });
 
+  // One job at a time: schedule-to-start latency with no backlog (a send waits for the turn).
+  const startedAt = new Map<string, number>();
+  await backgroundJobs.addWorker({
+    type: "bench/latency",
+    async worker(job: Job) {
+      startedAt.set(job._id, Date.now());
+      await job.done();
+    },
+  });
+  const latencies: number[] = [];
+  for (let i = 0; i < 50; i += 1) {
+    const before = Date.now();
+    const job = await backgroundJobs.scheduleJob({ type: "bench/latency", data: { i } });
+    await until(() => startedAt.has(job._id), 30_000);
+    latencies.push((startedAt.get(job._id) as number) - before);
+  }
+  latencies.sort((a, b) => a - b);
+  print({
+    bench: "schedule to start, one job at a time",
+    jobs: latencies.length,
+    scheduleToStartMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
+  });
+
   // (b), (c) 10,000 at once: SQS requests per job; reconciler passes at 0 and 10,000 open --
   await pass("no open jobs", 0);
   let started = 0;
@@ -193,7 +224,13 @@ try {
   });
 
   // (d) 20,000 jobs, 50 shops, 5 types, a backlog ------------------------------------------
-  await loadTest(app, reconciler, reconcilerCounter, SCALE, print);
+  await loadTest(
+    app,
+    reconciler,
+    reconcilerCounter,
+    { scale: SCALE, staleAfterMs: STALE_AFTER_MS },
+    print,
+  );
 
   // (e) the emulators' raw rates ---------------------------------------------------------------
   const raw = createClients({

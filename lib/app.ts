@@ -14,7 +14,7 @@ import { type SqsBatchHandler, sqsBatchHandler } from "./aws/sqs-batch.ts";
 import { JobValidationError } from "./errors.ts";
 import { type BackgroundJobs, createJobSystem, type JobSystem } from "./jobs/api.ts";
 import { dispatch } from "./jobs/deliver.ts";
-import { holdMessage } from "./jobs/front.ts";
+import { holdMessage, keepReporting } from "./jobs/front.ts";
 import { messageAt } from "./jobs/message.ts";
 import {
   type ReconcileOptions,
@@ -291,7 +291,10 @@ export class App {
         handler: this.sqsHandler,
         freeFor: (type) => system.workers.freeFor(type),
         capacityChanged: (ms) => system.workers.nextChange(ms),
-        hold: (messageId, message) => holdMessage(system.deps, messageId, messageAt(message)),
+        hold: (messageId, message) => {
+          holdMessage(system.deps, messageId, messageAt(message));
+          keepReporting(system.deps, stopping);
+        },
         logger,
       });
       this.poller.start();

@@ -1,7 +1,7 @@
 import { LANES } from "../resources.ts";
 import type { JobDeps } from "./deps.ts";
 import { onceName } from "./keys.ts";
-import { messageFor } from "./message.ts";
+import { dueMessage } from "./message.ts";
 import { laneFor } from "./priority.ts";
 import type { JobRecord } from "./types.ts";
 
@@ -13,7 +13,7 @@ import type { JobRecord } from "./types.ts";
 export async function enqueue(deps: JobDeps, record: JobRecord): Promise<void> {
   const now = deps.clock.now();
   const delaySeconds = Math.max(0, (record.after - now) / 1000);
-  const message = { ...messageFor(record), at: Math.max(record.after, now) };
+  const message = dueMessage(record, now);
   if (delaySeconds > 900 && deps.schedules) {
     await deps.schedules.armOnce(
       onceName(record._id, record.after),
@@ -57,7 +57,7 @@ export async function requeueType(deps: JobDeps, type: string): Promise<void> {
     const inLane = records.filter((record) => laneFor(record.priority) === lane);
     inLane.sort((a, b) => a.priority - b.priority || a.after - b.after);
     const due = inLane.filter((record) => record.after <= now);
-    const messages = due.map((record) => ({ ...messageFor(record), at: now }));
+    const messages = due.map((record) => dueMessage(record, now));
     if (messages.length > 0) await deps.lanes.sendMany(lane, messages, 0);
     for (const record of inLane.filter((r) => r.after > now)) await enqueueSafely(deps, record);
   }

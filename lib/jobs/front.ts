@@ -53,13 +53,22 @@ function lagAllowance(settings: Pick<JobSettings, "staleAfterMs">): number {
 }
 
 /**
+ * How often a lagging process reports: `frontReportMs`, at most a quarter of `staleAfterMs`,
+ * so a process that began to lag has reported well before its oldest message falls behind
+ * the reconciler's cutoff (the front less `staleAfterMs`).
+ */
+function reportInterval(settings: Pick<JobSettings, "staleAfterMs" | "frontReportMs">): number {
+  return Math.min(settings.frontReportMs, settings.staleAfterMs / 4);
+}
+
+/**
  * Writes this process's front when it lags and the last window is over; a report that fails
  * only logs (the reconciler then errs toward waiting: an older report stays until stale).
  */
 export async function reportFront(deps: JobDeps): Promise<void> {
   const state = deps.front;
   const now = deps.clock.now();
-  if (now - state.windowStart < deps.settings.frontReportMs) return;
+  if (now - state.windowStart < reportInterval(deps.settings)) return;
   const oldest = Math.min(state.windowMin, ...state.held.values());
   state.windowStart = now;
   state.windowMin = Number.POSITIVE_INFINITY;
@@ -79,7 +88,7 @@ export function keepReporting(deps: JobDeps, stopping?: AbortSignal): void {
   void (async () => {
     try {
       while (deps.front.held.size > 0 && !stopping?.aborted) {
-        await deps.clock.sleep(deps.settings.frontReportMs, stopping);
+        await deps.clock.sleep(reportInterval(deps.settings), stopping);
         if (!stopping?.aborted) await reportFront(deps);
       }
     } finally {

@@ -26,6 +26,20 @@ export function messageGroup(record: Pick<JobRecord, "type" | "tenant">): string
 }
 
 /**
+ * A job's message as sent at `now`, with `at` no later than the job's due time in the `open`
+ * index (its `dueAt`, else its `after`) nor than the send: the reconciler compares the two,
+ * and a message sent late (after a slow insert of many jobs) must not look newer than its
+ * job, or the job would look left behind while its message waits its turn.
+ */
+export function dueMessage(
+  record: Pick<JobRecord, "_id" | "type" | "tenant" | "after" | "dueAt">,
+  now: number,
+): JobMessage {
+  const at = Math.min(record.dueAt ?? record.after, Math.max(record.after, now));
+  return { ...messageFor(record), at };
+}
+
+/**
  * When a message became receivable: a firing's instant, else its `at`; `undefined` for an
  * older message that carries neither.
  */

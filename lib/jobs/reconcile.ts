@@ -63,8 +63,9 @@ export async function reconcile(
   if (stale.length > 0) await deps.store.forgetFronts(stale);
   const cutoff = Math.min(front, now) - settings.staleAfterMs;
   const keys = (await deps.store.knownTypes()).flatMap((type) => openKeysToRead(type));
-  const start = Math.max(0, keys.indexOf(state.position ?? ""));
-  const order = [...keys.slice(start), ...keys.slice(0, start)];
+  // A sweep of every partition may take several passes: this one goes on from where the last
+  // stopped, to the end; the next starts again at the beginning.
+  const order = keys.slice(Math.max(0, keys.indexOf(state.position ?? "")));
   const deadline = now + settings.reconcileBudgetMs;
   const unfinished = new Set<string>();
   await forEachLimited(order, PARALLEL_PARTITIONS, async (key) => {

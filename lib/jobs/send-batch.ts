@@ -1,6 +1,6 @@
 import type { LaneName } from "../resources.ts";
 import type { JobDeps } from "./deps.ts";
-import { messageFor } from "./message.ts";
+import { dueMessage } from "./message.ts";
 import { laneFor } from "./priority.ts";
 import type { JobRecord } from "./types.ts";
 
@@ -63,7 +63,7 @@ async function flush(deps: JobDeps, batch: Pending[]): Promise<void> {
   const now = deps.clock.now();
   await Promise.all(
     [...byLane].map(async ([lane, pendings]) => {
-      const messages = pendings.map(({ record }) => ({ ...messageFor(record), at: now }));
+      const messages = pendings.map(({ record }) => dueMessage(record, now));
       try {
         await deps.lanes.sendMany(lane, messages, 0);
       } catch (error) {

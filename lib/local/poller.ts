@@ -14,11 +14,11 @@ import { FairShare, pickDeliverable } from "./pick.ts";
 
 /**
  * Received messages held per lane, at most: a higher lane is always read while it has room.
- * Deep enough that a shop queueing behind another's backlog of hundreds is seen (and picked
- * in turn) at once: fauxqs keeps no `MessageGroupId` on standard queues, so the poller, not
- * the queue, gives fairness locally.
+ * Deep enough that a shop queueing behind another's backlog of thousands is seen (and picked
+ * in turn) soon: fauxqs keeps no `MessageGroupId` on standard queues, so the poller, not the
+ * queue, gives fairness locally, among what it holds.
  */
-const BUFFER_PER_LANE = 1000;
+const BUFFER_PER_LANE = 10_000;
 
 export interface PollerOptions {
   sqs: SQSClient;
