@@ -1,187 +1,250 @@
 /**
  * `npm run bench`: figures, printed as JSON lines. No thresholds: these machines are shared.
- *  (a) AWS requests per job lifecycle, by operation (SDK middleware count), first-time success
- *      and one retry;
- *  (b) end-to-end throughput and schedule-to-start latency for 1,000 no-op jobs on the local stack;
- *  (c) the emulators' own raw request rates, measured in the same run;
- *  (d) the dispatcher bundle `cdk synth` writes: its size, and its cold start (a fresh
+ *  (a) requests per single-run job: one job alone, and a steady stream; the cost per million
+ *      with where each cent goes; schedule-to-start latency, one job at a time;
+ *  (b) SQS requests per job when 10,000 jobs are scheduled at once;
+ *  (c) a reconciler pass (time, requests) with 0 and with 10,000 open jobs;
+ *  (d) 20,000 jobs of 50 shops and 5 types with a backlog: lost, run twice, the reconciler's
+ *      requests per pass during the backlog, each shop's p95 wait (bench/load.ts);
+ *  (e) the emulators' own raw request rates, measured in the same run;
+ *  (f) the dispatcher bundle `cdk synth` writes: its size, and its cold start (a fresh
  *      process importing it, then its first empty batch) against the local servers, median of 5.
+ * BENCH_SCALE=0.2 runs (b)-(d) with a fifth of the jobs.
  */
 
 import { readFileSync, statSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-} from "@aws-sdk/client-sqs";
 import { invokeCold, localEnvironment, synthesizeBundles } from "../infra/bundles.ts";
 import { createClients } from "../lib/aws/clients.ts";
-import { createApp, type Job, RequestCounter } from "../lib/index.ts";
+import { type App, createApp, type Job, RequestCounter } from "../lib/index.ts";
+import { costPerMillion, percentile, round, total } from "./cost.ts";
+import { loadTest } from "./load.ts";
 
-const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const AT_ONCE = Math.round(10_000 * SCALE);
+/** The staleness of every process in this run (it must be the same everywhere). */
+const STALE_AFTER_MS = 10_000;
 
 function print(record: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(record)}\n`);
 }
 
-/**
- * A cost model from the counted requests, us-east-1 list prices: $0.625 per million write
- * units, $0.125 per million read units, $0.40 per million SQS requests, $0.20 per million
- * Lambda requests, arm64 at $0.0000133334 per GB-s. Items under 1 KB (1 WRU a write). Index
- * writes: a new job adds an entry to both sparse indexes (2), a job that ends removes both
- * (2), a retry moves its `due` key (a delete and a put: 2); a claim moves no key (0). On AWS
- * the event source mapping
- * receives and deletes in batches of 10 (0.2 requests a message) instead of the local
- * poller's calls; a 512 MB dispatcher runs about 100 ms a batch.
- */
-function costPerMillion(requests: Record<string, number>): number {
-  const count = (operation: string) => requests[operation] ?? 0;
-  const puts = count("DynamoDB.PutItem");
-  const updates = count("DynamoDB.UpdateItem");
-  const messages = count("SQS.SendMessage");
-  // Every message but the first is a retry; every lifecycle ends once.
-  const indexWrites = puts * 2 + puts * 2 + (messages - puts) * 2;
-  const writeUnits = puts + updates + count("DynamoDB.DeleteItem") + indexWrites;
-  const readUnits = count("DynamoDB.GetItem") + count("DynamoDB.Query");
-  const sqsRequests = messages * 1.2;
-  const lambda = messages * (0.1 * 0.2 + 0.1 * 0.1 * 0.5 * 13.3334);
-  const usd = writeUnits * 0.625 + readUnits * 0.125 + sqsRequests * 0.4 + lambda;
-  return Math.round(usd * 100) / 100;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(predicate: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error("bench timed out");
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
+}
+
+/** Counts divided by `jobs`, without the poller's idle long polls (not the jobs'). */
+function perJob(counts: Record<string, number>, jobs: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).map(([op, n]) => [op, round(n / jobs, 3)]));
+}
+
+/** A second app on the same servers, for reconciler passes whose requests alone are counted. */
+function reconcilerApp(app: App, counter: RequestCounter): App {
+  const { region, tableName, queueUrls, endpoints } = app.local;
+  return createApp({
+    logger: { info() {}, warn() {}, error() {} },
+    backgroundJobs: {
+      aws: {
+        region,
+        tableName,
+        queueUrls,
+        endpoints,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        requestCounter: counter,
+      },
+    },
+  });
 }
 
 const counter = new RequestCounter();
 const app = createApp({
   backgroundJobs: {
-    local: { quiet: true, requestCounter: counter, reconcileIntervalMs: 3_600_000 },
+    local: {
+      quiet: true,
+      requestCounter: counter,
+      reconcileIntervalMs: 3_600_000,
+      // Short, so a job waiting 15 s would count as lost to a reconciler without the front.
+      reconcile: { staleAfterMs: STALE_AFTER_MS },
+    },
   },
 });
 await app.start();
+const reconcilerCounter = new RequestCounter();
+const reconciler = reconcilerApp(app, reconcilerCounter);
+await reconciler.start();
 const { backgroundJobs } = app.context;
 
+async function pass(label: string, open: number): Promise<void> {
+  reconcilerCounter.reset();
+  const started = performance.now();
+  const report = await reconciler.reconcile({ staleAfterMs: STALE_AFTER_MS });
+  print({
+    bench: "reconciler pass",
+    case: label,
+    openJobs: open,
+    ms: round(performance.now() - started, 1),
+    requests: reconcilerCounter.total(),
+    byOperation: reconcilerCounter.snapshot(),
+    report,
+  });
+}
+
 try {
-  // (a) requests per lifecycle ------------------------------------------------------------
-  const settled = new Set<string>();
+  // (a) requests per single-run job ----------------------------------------------------------
+  const done = new Set<string>();
   await backgroundJobs.addWorker({
     type: "bench/lifecycle",
+    concurrency: 10,
     async worker(job: Job) {
-      if (job.data.failOnce && job.doc.retried === 1) await job.fail("first attempt fails");
-      else await job.done();
-      if (job._doc.status === "completed") settled.add(job._id);
+      await job.done();
+      done.add(job._id);
     },
   });
-  for (const [name, data] of [
-    ["succeeds first time", {}],
-    ["retries once", { failOnce: true }],
+  for (const [label, pause] of [
+    ["one job alone, cold (its type's cancel log not read within 1 s)", 1200],
+    ["one job alone, warm (another of its type claimed within 1 s)", 400],
   ] as const) {
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(pause);
     counter.reset();
-    const job = await backgroundJobs.scheduleJob({
-      type: "bench/lifecycle",
-      data,
-      retry: { retries: 1, wait: 0 },
-    });
-    await until(() => settled.has(job._id), 30_000);
-    // Let the poller delete the last message before reading the counts.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const counts = counter.snapshot();
-    // Long polls of idle lanes are the poller's, not the job's (on AWS the event source
-    // mapping polls, and its empty receives are not billed per job).
-    const { "SQS.ReceiveMessage": receives, ...perJob } = counts;
+    const job = await backgroundJobs.scheduleJob({ type: "bench/lifecycle", data: {} });
+    await until(() => done.has(job._id), 30_000);
+    await sleep(150); // the poller's delete
+    const { "SQS.ReceiveMessage": receives, ...requests } = counter.snapshot();
     print({
-      bench: "requests per job lifecycle",
-      case: name,
-      requests: perJob,
-      total: Object.values(perJob).reduce((a, b) => a + b, 0),
+      bench: "requests per single-run job",
+      case: label,
+      requests,
+      total: Object.values(requests).reduce((a, b) => a + b, 0),
       localPollerReceives: receives ?? 0,
-      estimatedUsdPerMillionJobsOnAws: costPerMillion(perJob),
     });
   }
+  const STREAM = 1000;
+  await sleep(200);
+  counter.reset();
+  const stream: string[] = [];
+  for (let i = 0; i < STREAM; i += 50) {
+    const jobs = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        backgroundJobs.scheduleJob({ type: "bench/lifecycle", data: {} }),
+      ),
+    );
+    stream.push(...jobs.map((job) => job._id));
+    await sleep(50);
+  }
+  await until(() => stream.every((id) => done.has(id)), 120_000);
+  await sleep(200);
+  const streamCounts = perJob(counter.snapshot(), STREAM);
+  const lines = costPerMillion(streamCounts);
+  const {
+    "SQS.ReceiveMessage": localReceives,
+    "SQS.DeleteMessageBatch": localDeletes,
+    ...stored
+  } = streamCounts;
+  const onAws =
+    Object.values(stored).reduce((a, b) => a + b, 0) + 0.2; /* ESM receive + delete per 10 */
+  print({
+    bench: "requests per single-run job",
+    case: `a stream of ${STREAM} (50 scheduled every 50 ms)`,
+    perJob: streamCounts,
+    perJobOnAws: round(onAws, 2),
+    localPoller: { receives: localReceives, deletes: localDeletes },
+    note: "on AWS the event source mapping receives and deletes 10 at a time (0.2 a job)",
+  });
+  print({
+    bench: "cost per million single-run jobs (us-east-1, from the stream above)",
+    usdPerMillion: total(lines),
+    floor: 2.4,
+    lines,
+  });
 
-  // (b) throughput and latency --------------------------------------------------------------
+  // One job at a time: schedule-to-start latency with no backlog (a send waits for the turn).
   const startedAt = new Map<string, number>();
-  let completed = 0;
   await backgroundJobs.addWorker({
-    type: "bench/noop",
-    concurrency: CONCURRENCY,
+    type: "bench/latency",
     async worker(job: Job) {
       startedAt.set(job._id, Date.now());
       await job.done();
-      completed += 1;
     },
   });
-  const scheduledAt = new Map<string, number>();
-  const begin = Date.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < JOBS) {
-        next += 1;
-        const before = Date.now();
-        const job = await backgroundJobs.scheduleJob({ type: "bench/noop", data: { n: next } });
-        scheduledAt.set(job._id, before);
-      }
-    }),
-  );
-  const scheduledIn = Date.now() - begin;
-  await until(() => completed >= JOBS, 600_000);
-  const elapsed = Date.now() - begin;
-  const latencies = [...startedAt.entries()]
-    .map(([id, start]) => start - (scheduledAt.get(id) ?? start))
-    .sort((a, b) => a - b);
-  print({
-    bench: "end to end, no-op jobs",
-    jobs: JOBS,
-    workerConcurrency: CONCURRENCY,
-    scheduleRatePerSec: Math.round((JOBS / scheduledIn) * 1000),
-    jobsPerSec: Math.round((JOBS / elapsed) * 10000) / 10,
-    scheduleToStartMs: {
-      p50: percentile(latencies, 50),
-      p95: percentile(latencies, 95),
-      max: latencies.at(-1),
-    },
-    completedExactlyOnce: startedAt.size === JOBS && completed === JOBS,
-    note: "jobs are scheduled as fast as 8 callers can; latency includes the backlog",
-  });
-
-  // One job at a time: latency with no backlog.
-  const single: number[] = [];
+  const latencies: number[] = [];
   for (let i = 0; i < 50; i += 1) {
     const before = Date.now();
-    const job = await backgroundJobs.scheduleJob({ type: "bench/noop", data: { single: i } });
+    const job = await backgroundJobs.scheduleJob({ type: "bench/latency", data: { i } });
     await until(() => startedAt.has(job._id), 30_000);
-    single.push((startedAt.get(job._id) as number) - before);
+    latencies.push((startedAt.get(job._id) as number) - before);
   }
-  single.sort((a, b) => a - b);
+  latencies.sort((a, b) => a - b);
   print({
     bench: "schedule to start, one job at a time",
-    jobs: single.length,
-    scheduleToStartMs: { p50: percentile(single, 50), p95: percentile(single, 95) },
+    jobs: latencies.length,
+    scheduleToStartMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
   });
 
-  // (c) the emulators' raw rates ---------------------------------------------------------
+  // (b), (c) 10,000 at once: SQS requests per job; reconciler passes at 0 and 10,000 open --
+  await pass("no open jobs", 0);
+  let started = 0;
+  const gate = { open: false };
+  await backgroundJobs.addWorker({
+    type: "bench/at-once",
+    concurrency: 10,
+    async worker(job: Job) {
+      while (!gate.open) await sleep(20);
+      started += 1;
+      await job.done();
+    },
+  });
+  counter.reset();
+  const scheduling = performance.now();
+  await Promise.all(
+    Array.from({ length: AT_ONCE }, (_, i) =>
+      backgroundJobs.scheduleJob({ type: "bench/at-once", data: { shopId: `s${i % 50}` } }),
+    ),
+  );
+  const scheduledMs = performance.now() - scheduling;
+  const sends = counter.snapshot();
+  await pass(`${AT_ONCE} open jobs, just scheduled`, AT_ONCE);
+  await sleep(4000);
+  await pass(`${AT_ONCE} open jobs, 4 s later (10 running, the rest waiting)`, AT_ONCE);
+  gate.open = true;
+  await until(() => started >= AT_ONCE, 900_000);
+  await sleep(300);
+  const sqs = Object.fromEntries(
+    Object.entries(counter.snapshot()).filter(([op]) => op.startsWith("SQS.")),
+  );
+  const sent = (sends["SQS.SendMessage"] ?? 0) + (sends["SQS.SendMessageBatch"] ?? 0);
+  print({
+    bench: `SQS requests per job, ${AT_ONCE} scheduled at once`,
+    scheduledInMs: Math.round(scheduledMs),
+    sendRequestsPerJob: round(sent / AT_ONCE, 3),
+    localSqsRequestsPerJob: round(Object.values(sqs).reduce((a, b) => a + b, 0) / AT_ONCE, 3),
+    sqsPerJobOnAws: round(sent / AT_ONCE + 0.2, 3),
+    local: sqs,
+    note: "on AWS: the sends counted here + 0.1 receive + 0.1 delete (batches of 10)",
+  });
+
+  // (d) 20,000 jobs, 50 shops, 5 types, a backlog ------------------------------------------
+  await loadTest(
+    app,
+    reconciler,
+    reconcilerCounter,
+    { scale: SCALE, staleAfterMs: STALE_AFTER_MS },
+    print,
+  );
+
+  // (e) the emulators' raw rates ---------------------------------------------------------------
   const raw = createClients({
     region: app.local.region,
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
     endpoints: app.local.endpoints,
   });
-  const N = 500;
+  const N = 300;
   let t = Date.now();
   for (let i = 0; i < N; i += 1) {
     await raw.dynamodb.send(
@@ -210,28 +273,16 @@ try {
       new DeleteItemCommand({ TableName: app.local.tableName, Key: { _id: { S: `raw-${i}` } } }),
     );
   }
-  const { QueueUrl } = await raw.sqs.send(new CreateQueueCommand({ QueueName: "bench-raw" }));
-  t = Date.now();
-  for (let i = 0; i < N; i += 1) {
-    await raw.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: "x" }));
-    const { Messages } = await raw.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }),
-    );
-    await raw.sqs.send(
-      new DeleteMessageCommand({ QueueUrl, ReceiptHandle: Messages?.[0]?.ReceiptHandle }),
-    );
-  }
-  const sqsRate = (N / (Date.now() - t)) * 1000;
   raw.dynamodb.destroy();
   raw.sqs.destroy();
+  raw.scheduler.destroy();
   print({
     bench: "emulators, raw sequential requests",
     dynamodbConditionalPutPerSec: Math.round(putRate),
     dynamodbConsistentGetPerSec: Math.round(getRate),
-    sqsSendReceiveDeleteRoundTripsPerSec: Math.round(sqsRate),
   });
 
-  // (d) the Lambda bundle's size and cold start -------------------------------------------------
+  // (f) the Lambda bundle's size and cold start -------------------------------------------------
   const synthesized = synthesizeBundles();
   try {
     const dispatcher = synthesized.functions.dispatcher;
@@ -269,5 +320,6 @@ try {
     synthesized.remove();
   }
 } finally {
+  await reconciler.stop();
   await app.stop();
 }

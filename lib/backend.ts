@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import {
   type AwsClients,
@@ -13,6 +14,8 @@ import { type SqsBatchHandler, sqsBatchHandler } from "./aws/sqs-batch.ts";
 import { JobValidationError } from "./errors.ts";
 import { createJobSystem, type JobSystem } from "./jobs/api.ts";
 import { dispatch } from "./jobs/deliver.ts";
+import { holdMessage, keepReporting } from "./jobs/front.ts";
+import { messageAt } from "./jobs/message.ts";
 import {
   type ReconcileOptions,
   type ReconcileReport,
@@ -221,6 +224,8 @@ export class JobBackend {
       },
     });
     const stopping = this.dispatchAbort.signal;
+    // Every run and the delivery front's reporting loop listen on it: no leak warning past 10.
+    setMaxListeners(0, stopping);
     this.sqsHandler = sqsBatchHandler(this.clients.sqs, queueUrls, (deliveries, budget) =>
       dispatch(system.deps, deliveries, stopping, budget),
     );
@@ -265,6 +270,10 @@ export class JobBackend {
       handler: this.sqsHandler as SqsBatchHandler,
       freeFor: (type) => system.workers.freeFor(type),
       capacityChanged: (ms) => system.workers.nextChange(ms),
+      hold: (messageId, message) => {
+        holdMessage(system.deps, messageId, messageAt(message));
+        keepReporting(system.deps, this.dispatchAbort.signal);
+      },
       logger: this.logger,
     });
     this.poller.start();

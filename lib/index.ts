@@ -30,6 +30,6 @@ export { laneFor, PRIORITIES } from "./jobs/priority.ts";
 export type { ReconcileOptions, ReconcileReport } from "./jobs/reconcile.ts";
 export { RunEndedError } from "./jobs/run/begin.ts";
 export type { JobDoc, JobStatus } from "./jobs/types.ts";
-export type { CleanupRule, ScheduleJobOptions } from "./jobs/validate.ts";
+export type { CleanupRule, ScheduleJobOptions, TenantRule } from "./jobs/validate.ts";
 export type { LocalStackInfo } from "./local/stack.ts";
 export { LANES, type LaneName } from "./resources.ts";

@@ -30,27 +30,21 @@ export const jobTable = {
   ttlAttribute: "expiresAt",
   indexes: {
     /**
-     * Sparse, keys only: jobs that can still be cancelled (`openType` = type, removed when the
-     * job ends). `cancelJobs` and `resume()` find a type's jobs here, never by Scan. Keys only,
-     * so the status changes of a running job do not write the index.
+     * Sparse: every job that is not finished (ready, waiting, running, paused), by the instant
+     * it is due. `openKey` = `${type}#${shard}` over `openShards` shards, written once at
+     * insert; `dueAt` is set while the job is open and removed when it ends, so a job enters
+     * the index once and leaves it once (two index writes), and a claim moves nothing (a
+     * running job keeps the `dueAt` it was claimed at; the reconciler reads its lease). A
+     * paused job is due never (`NEVER_DUE`). `cancelJobs` and `resume()` read a type's shards
+     * (a tenant's, for a filter on the tenant key); the reconciler reads the ones due before
+     * the delivery front (see `lib/jobs/reconcile.ts`). Cancel logs sit in one partition of
+     * their own, `CANCEL_LOGS_KEY`, due at their oldest request.
      */
-    openByType: {
-      name: "openByType",
-      partitionKey: "openType",
-      sortKey: "created",
-      projection: { type: "KEYS_ONLY" },
-    },
-    /**
-     * Sparse, keys only: every job the reconciler may have to act on, by the instant it is due
-     * (a waiting job's `after`; a running job keeps the `after` it was claimed at, and the
-     * reconciler reads its lease). Spread over `dueShards` partitions so one busy queue does
-     * not make one hot index partition.
-     */
-    due: {
-      name: "due",
-      partitionKey: "dueShard",
+    open: {
+      name: "open",
+      partitionKey: "openKey",
       sortKey: "dueAt",
-      projection: { type: "KEYS_ONLY" },
+      projection: { type: "INCLUDE", attributes: ["tenant", "created"] },
     },
     /**
      * Every job, finished ones too, for listing (operator tools): `typeKey` = `${type}#${shard}`
@@ -67,12 +61,21 @@ export const jobTable = {
       projection: { type: "INCLUDE", attributes: ["tenant"] },
     },
   } satisfies Record<string, IndexDefinition>,
-  dueShards: 8,
+  /** Shards of each type in the `open` index (see `openKeyFor` in `lib/jobs/keys.ts`). */
+  openShards: 32,
+  /** Of those, how many one tenant's open jobs of a type spread over. */
+  openTenantShards: 8,
   /** Shards of each type in the `byType` index (see `typeKeyFor` in `lib/jobs/keys.ts`). */
   typeShards: 16,
   /** Of those, how many one tenant's jobs of a type spread over. */
   tenantShards: 4,
 } as const;
+
+/** `dueAt` of a paused job: in the `open` index (cancellable), never due. */
+export const NEVER_DUE = Number.MAX_SAFE_INTEGER;
+
+/** The `open` index partition of the cancel logs. */
+export const CANCEL_LOGS_KEY = "#cancels";
 
 /** Every index of the job table, as provisioning and the CDK construct create them. */
 export const JOB_TABLE_INDEXES: readonly IndexDefinition[] = Object.values(jobTable.indexes);

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
@@ -17,12 +16,13 @@ import type {
   JobListPage,
   JobListQuery,
   JobStore,
+  ReconcilerState,
   RunClaim,
 } from "../jobs/deps.ts";
-import { typeKeyFor } from "../jobs/keys.ts";
+import { openKeyFor, openKeysToRead, stableHash, typeKeyFor } from "../jobs/keys.ts";
 import { type ListSource, listJobsFrom, type ShardPage, type ShardRead } from "../jobs/list.ts";
 import { type JobRecord, type JobStatus, TERMINAL } from "../jobs/types.ts";
-import { jobTable } from "../resources.ts";
+import { CANCEL_LOGS_KEY, jobTable, NEVER_DUE } from "../resources.ts";
 
 /** A type's cancel log is the item `CANCEL_LOG_PREFIX + type` (never a job: ids are alphanumeric). */
 export const CANCEL_LOG_PREFIX = "#cancels#";
@@ -31,6 +31,13 @@ export const CANCEL_LOG_PREFIX = "#cancels#";
  * so a listing by tenant knows which types to read. Ids starting with `#` are never jobs.
  */
 export const TYPES_REGISTRY_ID = "#types";
+/** Where processes report their delivery fronts: `PROGRESS_SHARDS` items, one attribute a process. */
+export const PROGRESS_PREFIX = "#progress#";
+const PROGRESS_SHARDS = 8;
+/** Where the reconciler keeps the position a pass cut short stopped at. */
+export const RECONCILER_ID = "#reconciler";
+/** A front attribute's name: the process id behind this prefix. */
+const FRONT_ATTRIBUTE = "f_";
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_SIZE = 100;
 /** How long a cancel log outlives its last request, as a TTL safety net. */
@@ -269,22 +276,56 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  async openJobsOfType(type: string): Promise<Array<{ _id: string; created: number }>> {
-    const { name, partitionKey } = jobTable.indexes.openByType;
-    const items = await this.queryAll({
-      IndexName: name,
-      KeyConditionExpression: "#pk = :type",
-      ExpressionAttributeNames: { "#pk": partitionKey },
-      ExpressionAttributeValues: { ":type": type },
-    });
-    const visibleBefore = this.now() - (this.options.simulateIndexLagMs ?? 0);
-    return items
-      .map((item) => ({ _id: item._id as string, created: item.created as number }))
-      .filter((item) => item.created <= visibleBefore);
+  async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
+    return this.readRecords(ids.filter((id) => !isReservedId(id)));
   }
 
-  async dueJobs(before: number): Promise<string[]> {
-    return (await this.dueIds(before)).filter((id) => !isCancelLogId(id));
+  async openJobsOfType(
+    type: string,
+    tenant?: string,
+  ): Promise<Array<{ _id: string; created: number }>> {
+    const { name, partitionKey } = jobTable.indexes.open;
+    const shards = openKeysToRead(type, tenant).map((key) =>
+      this.queryAll({
+        IndexName: name,
+        KeyConditionExpression: "#pk = :key",
+        ...(tenant === undefined ? {} : { FilterExpression: "#tenant = :tenant" }),
+        ExpressionAttributeNames: {
+          "#pk": partitionKey,
+          ...(tenant === undefined ? {} : { "#tenant": "tenant" }),
+        },
+        ExpressionAttributeValues: {
+          ":key": key,
+          ...(tenant === undefined ? {} : { ":tenant": tenant }),
+        },
+      }),
+    );
+    const visibleBefore = this.now() - (this.options.simulateIndexLagMs ?? 0);
+    return (await Promise.all(shards))
+      .flat()
+      .map((item) => ({ _id: item._id as string, created: item.created as number }))
+      .filter((item) => item.created <= visibleBefore)
+      .sort((a, b) => a.created - b.created);
+  }
+
+  async dueIn(
+    openKey: string,
+    before: number,
+    next?: string,
+  ): Promise<{ ids: string[]; next?: string }> {
+    const { name, partitionKey, sortKey } = jobTable.indexes.open;
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: name,
+        KeyConditionExpression: "#pk = :key AND #sk <= :before",
+        ExpressionAttributeNames: { "#pk": partitionKey, "#sk": sortKey },
+        ExpressionAttributeValues: { ":key": openKey, ":before": before },
+        ...(next === undefined ? {} : { ExclusiveStartKey: JSON.parse(next) }),
+      }),
+    );
+    const ids = (page.Items ?? []).map((item) => item._id as string);
+    return page.LastEvaluatedKey ? { ids, next: JSON.stringify(page.LastEvaluatedKey) } : { ids };
   }
 
   async recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full"> {
@@ -300,11 +341,11 @@ export class DynamoJobStore implements JobStore {
           // that is due. Requests arrive in time order (one from a skewed clock, older than
           // the oldest, is found at the oldest's time); `dropCancels` recomputes it exactly.
           UpdateExpression:
-            "SET #cancels = list_append(if_not_exists(#cancels, :empty), :request), #dueShard = :shard, #dueAt = if_not_exists(#dueAt, :at), #expiresAt = :ttl ADD #bytes :bytes, #version :one",
+            "SET #cancels = list_append(if_not_exists(#cancels, :empty), :request), #openKey = :logs, #dueAt = if_not_exists(#dueAt, :at), #expiresAt = :ttl ADD #bytes :bytes, #version :one",
           ConditionExpression: "attribute_not_exists(#bytes) OR #bytes <= :room",
           ExpressionAttributeNames: {
             "#cancels": "cancels",
-            "#dueShard": "dueShard",
+            "#openKey": jobTable.indexes.open.partitionKey,
             "#dueAt": "dueAt",
             "#expiresAt": jobTable.ttlAttribute,
             "#bytes": "bytes",
@@ -314,7 +355,7 @@ export class DynamoJobStore implements JobStore {
             ":empty": [],
             ":request": [{ filter: request.filter, at: request.at }],
             ":at": request.at,
-            ":shard": dueShard(id),
+            ":logs": CANCEL_LOGS_KEY,
             ":ttl": Math.floor(Math.max(request.at, this.now()) / 1000) + CANCEL_LOG_TTL_SECONDS,
             ":bytes": bytes,
             ":one": 1,
@@ -386,9 +427,80 @@ export class DynamoJobStore implements JobStore {
   }
 
   async typesWithCancels(before: number): Promise<string[]> {
-    return (await this.dueIds(before))
+    const { name, partitionKey, sortKey } = jobTable.indexes.open;
+    const items = await this.queryAll({
+      IndexName: name,
+      KeyConditionExpression: "#pk = :logs AND #sk <= :before",
+      ExpressionAttributeNames: { "#pk": partitionKey, "#sk": sortKey },
+      ExpressionAttributeValues: { ":logs": CANCEL_LOGS_KEY, ":before": before },
+    });
+    return items
+      .map((item) => item._id as string)
       .filter(isCancelLogId)
       .map((id) => id.slice(CANCEL_LOG_PREFIX.length));
+  }
+
+  async reportFront(processId: string, front: number, at: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { _id: progressItemOf(processId) },
+        UpdateExpression: "SET #process = :front",
+        ExpressionAttributeNames: { "#process": FRONT_ATTRIBUTE + processId },
+        ExpressionAttributeValues: { ":front": { front, at } },
+      }),
+    );
+  }
+
+  async reconcilerState(): Promise<ReconcilerState> {
+    const ids = [
+      RECONCILER_ID,
+      ...Array.from({ length: PROGRESS_SHARDS }, (_, i) => PROGRESS_PREFIX + i),
+    ];
+    const items = await this.readItems(ids);
+    const fronts: ReconcilerState["fronts"] = [];
+    let position: string | undefined;
+    for (const item of items) {
+      if (item._id === RECONCILER_ID && typeof item.position === "string") position = item.position;
+      for (const [name, value] of Object.entries(item)) {
+        if (!name.startsWith(FRONT_ATTRIBUTE)) continue;
+        const { front, at } = value as { front: number; at: number };
+        fronts.push({ processId: name.slice(FRONT_ATTRIBUTE.length), front, at });
+      }
+    }
+    return position === undefined ? { fronts } : { fronts, position };
+  }
+
+  async saveReconcilerPosition(position: string | null): Promise<void> {
+    if (position === null) {
+      await this.client.send(
+        new DeleteCommand({ TableName: this.table, Key: { _id: RECONCILER_ID } }),
+      );
+    } else {
+      await this.client.send(
+        new PutCommand({ TableName: this.table, Item: { _id: RECONCILER_ID, position } }),
+      );
+    }
+  }
+
+  async forgetFronts(processIds: readonly string[]): Promise<void> {
+    const byItem = new Map<string, string[]>();
+    for (const id of processIds) {
+      const item = progressItemOf(id);
+      byItem.set(item, [...(byItem.get(item) ?? []), id]);
+    }
+    for (const [item, ids] of byItem) {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { _id: item },
+          UpdateExpression: `REMOVE ${ids.map((_, i) => `#p${i}`).join(", ")}`,
+          ExpressionAttributeNames: Object.fromEntries(
+            ids.map((id, i) => [`#p${i}`, FRONT_ATTRIBUTE + id]),
+          ),
+        }),
+      );
+    }
   }
 
   async listJobs(query: JobListQuery): Promise<JobListPage> {
@@ -468,9 +580,16 @@ export class DynamoJobStore implements JobStore {
     };
   }
 
-  /** Records by id with `BatchGetItem` (100 keys a call, unprocessed keys asked again). */
+  /** Records by id with `BatchGetItem`; unknown and expired ones left out. */
   private async readRecords(ids: readonly string[]): Promise<JobRecord[]> {
-    const records: JobRecord[] = [];
+    return (await this.readItems(ids))
+      .map((item) => this.live(decodeJson(item)))
+      .filter((record): record is JobRecord => record !== null);
+  }
+
+  /** Items by id with `BatchGetItem` (100 keys a call, unprocessed keys asked again). */
+  private async readItems(ids: readonly string[]): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
     for (let start = 0; start < ids.length; start += BATCH_GET_SIZE) {
       let keys: Array<Record<string, unknown>> | undefined = ids
         .slice(start, start + BATCH_GET_SIZE)
@@ -482,14 +601,11 @@ export class DynamoJobStore implements JobStore {
             RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } },
           }),
         );
-        for (const item of Responses?.[this.table] ?? []) {
-          const record = this.live(decodeJson(item));
-          if (record) records.push(record);
-        }
+        items.push(...(Responses?.[this.table] ?? []));
         keys = UnprocessedKeys?.[this.table]?.Keys;
       }
     }
-    return records;
+    return items;
   }
 
   private async readCancelLog(
@@ -510,20 +626,6 @@ export class DynamoJobStore implements JobStore {
     return typeof Item.version === "number" ? { cancels, version: Item.version } : { cancels };
   }
 
-  /** Every id in the sharded `due` index due at or before `before`: jobs and cancel logs. */
-  private async dueIds(before: number): Promise<string[]> {
-    const { name, partitionKey, sortKey } = jobTable.indexes.due;
-    const shards = Array.from({ length: jobTable.dueShards }, (_, shard) =>
-      this.queryAll({
-        IndexName: name,
-        KeyConditionExpression: "#pk = :shard AND #sk <= :before",
-        ExpressionAttributeNames: { "#pk": partitionKey, "#sk": sortKey },
-        ExpressionAttributeValues: { ":shard": String(shard), ":before": before },
-      }),
-    );
-    return (await Promise.all(shards)).flat().map((item) => item._id as string);
-  }
-
   private async conditionalUpdate(
     id: string,
     changes: JobChanges,
@@ -534,7 +636,7 @@ export class DynamoJobStore implements JobStore {
     for (const [key, value] of Object.entries(changes)) {
       if (value !== undefined) update.set(key, encodeValue(key, value));
     }
-    applyIndexKeys(update, id, changes);
+    applyIndexKeys(update, changes);
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -574,9 +676,9 @@ export class DynamoJobStore implements JobStore {
   }
 }
 
-/** The partition of the `due` index a record lives in, from its id. */
-export function dueShard(id: string): string {
-  return String(createHash("sha1").update(id).digest().readUInt32BE(0) % jobTable.dueShards);
+/** The progress item a process reports its front to. */
+function progressItemOf(processId: string): string {
+  return PROGRESS_PREFIX + (stableHash(processId) % PROGRESS_SHARDS);
 }
 
 /** What a cancel request counts toward its log's `CANCEL_LOG_MAX_BYTES`. */
@@ -593,31 +695,38 @@ function isReservedId(id: string): boolean {
   return id.startsWith("#");
 }
 
-/** Index keys for a freshly written record; `typeKey` is never written again. */
+/**
+ * Index keys for a freshly written record. `typeKey` and `openKey` are never written again;
+ * `dueAt` is present while the job is open (the `open` index is sparse on it).
+ */
 export function indexKeys(record: JobRecord): Partial<JobRecord> {
-  const typeKey = typeKeyFor(record.type, record._id, record.tenant);
-  if (TERMINAL.includes(record.status)) return { typeKey };
-  if (record.status === "paused") return { typeKey, openType: record.type };
-  return { typeKey, openType: record.type, dueShard: dueShard(record._id), dueAt: record.after };
+  const keys: Partial<JobRecord> = {
+    typeKey: typeKeyFor(record.type, record._id, record.tenant),
+    openKey: openKeyFor(record.type, record._id, record.tenant),
+  };
+  if (TERMINAL.includes(record.status)) return keys;
+  return { ...keys, dueAt: record.status === "paused" ? NEVER_DUE : record.after };
 }
 
-/** Keeps the sparse index keys in step with a status change. */
-function applyIndexKeys(update: Update, id: string, changes: JobChanges): void {
+/**
+ * Keeps `dueAt` in step with a status change: removed when the job ends (it leaves the
+ * `open` index), never due while paused, unchanged by a claim, else `dueAt` or `after` as
+ * given, or the record's `after`.
+ */
+function applyIndexKeys(update: Update, changes: JobChanges): void {
   const { status } = changes;
   if (TERMINAL.includes(status)) {
-    update.remove("openType", "dueShard", "dueAt", "leaseUntil", "workTimeout");
+    update.remove("dueAt", "leaseUntil", "workTimeout");
     return;
   }
-  update.setFrom("openType", "type");
   if (changes.expiresAt === undefined) update.remove(jobTable.ttlAttribute);
   if (status === "paused") {
-    update.remove("dueShard", "dueAt", "leaseUntil", "workTimeout");
-  } else if (status === "running") {
-    update.set("dueShard", dueShard(id));
-  } else {
-    update.set("dueShard", dueShard(id));
-    if (changes.after !== undefined && changes.dueAt === undefined)
-      update.set("dueAt", changes.after);
+    update.set("dueAt", NEVER_DUE).remove("leaseUntil", "workTimeout");
+  } else if (status !== "running") {
+    if (changes.dueAt === undefined) {
+      if (changes.after !== undefined) update.set("dueAt", changes.after);
+      else update.setFrom("dueAt", "after");
+    }
     // A fresh due time starts the reconciler's re-send backoff again.
     if (changes.nudges === undefined) update.remove("nudges");
     update.remove("leaseUntil", "workTimeout");

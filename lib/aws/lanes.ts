@@ -4,9 +4,13 @@ import { type LaneName, lanes } from "../resources.ts";
 
 /** SQS takes at most 10 entries per `SendMessageBatch`. */
 const SEND_BATCH_SIZE = 10;
+/** What one `SendMessageBatch` may carry: 256 KB of bodies and attributes (we keep to it). */
+const SEND_BATCH_BYTES = 256 * 1024;
 
 /**
- * The priority lanes on SQS: one standard queue per lane, messages carry `{ id, type }`.
+ * The priority lanes on SQS: one standard queue per lane, messages carry `{ id, type, group,
+ * at }`. Every message has `MessageGroupId` = its fairness group (the job's tenant), so SQS
+ * fair queues keep one shop's backlog from delaying the others.
  *
  * @example await new SqsLanes(clients.sqs, queueUrls).send("normal", { id, type }, 0);
  */
@@ -22,13 +26,13 @@ export class SqsLanes implements LaneQueue {
         QueueUrl: this.queueUrls[lane],
         MessageBody: JSON.stringify(message),
         DelaySeconds: clampDelay(delaySeconds),
+        ...groupOf(message),
       }),
     );
   }
 
   async sendMany(lane: LaneName, messages: JobMessage[], delaySeconds: number): Promise<void> {
-    for (let start = 0; start < messages.length; start += SEND_BATCH_SIZE) {
-      const batch = messages.slice(start, start + SEND_BATCH_SIZE);
+    for (const batch of batches(messages)) {
       const { Failed } = await this.client.send(
         new SendMessageBatchCommand({
           QueueUrl: this.queueUrls[lane],
@@ -36,6 +40,7 @@ export class SqsLanes implements LaneQueue {
             Id: String(i),
             MessageBody: JSON.stringify(message),
             DelaySeconds: clampDelay(delaySeconds),
+            ...groupOf(message),
           })),
         }),
       );
@@ -46,6 +51,29 @@ export class SqsLanes implements LaneQueue {
       }
     }
   }
+}
+
+/** Messages in `SendMessageBatch` calls of at most 10 entries and 256 KB. */
+function batches(messages: readonly JobMessage[]): JobMessage[][] {
+  const result: JobMessage[][] = [];
+  let batch: JobMessage[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(JSON.stringify(message), "utf8") + (message.group?.length ?? 0);
+    if (batch.length === SEND_BATCH_SIZE || (batch.length > 0 && bytes + size > SEND_BATCH_BYTES)) {
+      result.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(message);
+    bytes += size;
+  }
+  if (batch.length > 0) result.push(batch);
+  return result;
+}
+
+function groupOf(message: JobMessage): { MessageGroupId?: string } {
+  return message.group === undefined ? {} : { MessageGroupId: message.group };
 }
 
 /**

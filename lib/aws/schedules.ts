@@ -92,6 +92,8 @@ export class EventBridgeSchedules implements ScheduleArmer {
         Input: JSON.stringify({
           QueueUrl: this.options.queueUrls[lane],
           MessageBody: JSON.stringify(message),
+          // The firing is the tenant's, as any send: SQS fair queues group by it.
+          ...(message.group === undefined ? {} : { MessageGroupId: message.group }),
         }),
       },
     };

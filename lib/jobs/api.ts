@@ -17,6 +17,7 @@ import {
   type WorkerFunction,
 } from "./deps.ts";
 import { requeueType } from "./enqueue.ts";
+import { newFrontState } from "./front.ts";
 import { Job } from "./job.ts";
 import { completeRun } from "./run/complete.ts";
 import { failRun } from "./run/fail.ts";
@@ -104,6 +105,8 @@ export function createJobSystem(options: JobSystemOptions): JobSystem {
     workers,
     runs: new Map(),
     cancelledAt: new Map(),
+    cancelLogs: new Map(),
+    front: newFrontState((options.clock ?? systemClock).now()),
     jobs: {
       of: (doc) => new Job(actions, doc),
       running: (doc, run) => new Job(actions, doc, run),

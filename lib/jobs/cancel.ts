@@ -4,17 +4,21 @@ import { matchesFilter } from "./match.ts";
 import { endedAttempt, expiryFor, withAttempt, withAudit } from "./records.ts";
 import { removeSchedules } from "./repeat/arm.ts";
 import { endRunsOf } from "./run/begin.ts";
+import { tenantOf } from "./tenant.ts";
 import { CANCELLABLE, type JobRecord, type OperatorAct } from "./types.ts";
-import { type CancelFilter, validateCancelFilter } from "./validate.ts";
+import { type CancelFilter, DEFAULT_TENANT_KEY, validateCancelFilter } from "./validate.ts";
 
-const PARALLEL_READS = 16;
+const PARALLEL_WRITES = 16;
 
 /**
  * `cancelJobs(filter)`: resolves when every matching job that can be cancelled is cancelled,
  * including one scheduled a moment before, which the type index may not show yet. For those,
  * the request is first written to the type's cancel log, which every claim and every firing
- * reads (strongly consistent), and the reconciler applies it again once the index has caught
- * up. When the log is full, the call waits out the index lag and looks again itself.
+ * reads (strongly consistent, or as read within the last `cancelCacheMs`), and the reconciler
+ * applies it again once the index has caught up. So that no claim still trusts a log read
+ * before the request was written, the call resolves only `cancelCacheMs` after the write.
+ * When the log is full, the call waits out the index lag and looks again itself. A filter on
+ * the type's tenant key reads only that tenant's index shards.
  *
  * @example await cancelJobs(deps, { type: "sitemaps/generate", "data.shopId": "s1" })
  */
@@ -29,12 +33,26 @@ export async function cancelJobs(deps: JobDeps, filter: Record<string, unknown>)
   const type = valid.type as string;
   const request: CancelRequest = { filter: JSON.stringify(valid), at };
   const logged = await deps.store.recordCancel(type, request);
-  await cancelMatching(deps, await openIds(deps, type), valid, at);
+  const recordedAt = deps.clock.now();
+  deps.cancelLogs.delete(type);
+  const tenant = tenantOfFilter(deps, type, valid);
+  await cancelMatching(deps, await openIds(deps, type, tenant), valid, at);
   if (logged === "full") {
     deps.logger.warn("cancel log full; waiting out the index lag", { type });
     await deps.clock.sleep(deps.settings.indexSettleMs);
-    await cancelMatching(deps, await openIds(deps, type), valid, at);
+    await cancelMatching(deps, await openIds(deps, type, tenant), valid, at);
+    return;
   }
+  const cacheLeft = recordedAt + deps.settings.cancelCacheMs - deps.clock.now();
+  if (cacheLeft > 0) await deps.clock.sleep(cacheLeft);
+}
+
+/** The tenant a filter pins (its type's tenant key, as a field or inside `data`), if any. */
+function tenantOfFilter(deps: JobDeps, type: string, filter: CancelFilter): string | undefined {
+  const path = (deps.tenants.get(type) ?? DEFAULT_TENANT_KEY).split(".").slice(1).join(".");
+  const field = filter.fields.find((f) => f.path.join(".") === path);
+  if (field) return typeof field.value === "string" && field.value !== "" ? field.value : undefined;
+  return filter.data ? tenantOf(deps.tenants, type, filter.data) : undefined;
 }
 
 /**
@@ -46,8 +64,8 @@ export function liveFrom(deps: JobDeps, type: string): number {
   return Math.max(deps.clock.now(), (deps.cancelledAt.get(type) ?? Number.NEGATIVE_INFINITY) + 1);
 }
 
-async function openIds(deps: JobDeps, type: string): Promise<string[]> {
-  return (await deps.store.openJobsOfType(type)).map((job) => job._id);
+async function openIds(deps: JobDeps, type: string, tenant?: string): Promise<string[]> {
+  return (await deps.store.openJobsOfType(type, tenant)).map((job) => job._id);
 }
 
 /** Cancels, among `ids`, the jobs that match `filter` and were live before `at`. */
@@ -58,9 +76,8 @@ export async function cancelMatching(
   at: number,
 ): Promise<number> {
   let cancelled = 0;
-  await forEachLimited(ids, PARALLEL_READS, async (id) => {
-    const record = await deps.store.getJob(id);
-    if (!record || !coveredBy(record, filter, at)) return;
+  const covered = (await deps.store.getJobs(ids)).filter((record) => coveredBy(record, filter, at));
+  await forEachLimited(covered, PARALLEL_WRITES, async (record) => {
     if (await cancelRecord(deps, record)) cancelled += 1;
   });
   return cancelled;
@@ -125,7 +142,7 @@ export async function cancelRecord(
  * cancel log (strongly consistent) and cancels the job if so. Claims and firings call it.
  */
 export async function cancelledByLog(deps: JobDeps, record: JobRecord): Promise<boolean> {
-  const requests = await deps.store.cancelsFor(record.type);
+  const requests = await cancelRequestsOf(deps, record.type);
   const hit = requests.some((request) =>
     coveredBy(record, JSON.parse(request.filter) as CancelFilter, request.at),
   );
@@ -133,6 +150,27 @@ export async function cancelledByLog(deps: JobDeps, record: JobRecord): Promise<
   // Covered: cancelled now, or by another canceller already (either way it must not run).
   await cancelRecord(deps, record);
   return true;
+}
+
+/**
+ * A type's cancel requests, as read at most `cancelCacheMs` ago (from when the read began, and
+ * checked again once it answered), so a busy type's claims read the log about once a window.
+ */
+async function cancelRequestsOf(deps: JobDeps, type: string): Promise<CancelRequest[]> {
+  const window = deps.settings.cancelCacheMs;
+  for (;;) {
+    let entry = deps.cancelLogs.get(type);
+    if (!entry || deps.clock.now() - entry.readAt >= window) {
+      const read = { readAt: deps.clock.now(), requests: deps.store.cancelsFor(type) };
+      deps.cancelLogs.set(type, read);
+      read.requests.catch(() => {
+        if (deps.cancelLogs.get(type) === read) deps.cancelLogs.delete(type);
+      });
+      entry = read;
+    }
+    const requests = await entry.requests;
+    if (deps.clock.now() - entry.readAt < window || window === 0) return requests;
+  }
 }
 
 /**

@@ -1,5 +1,7 @@
 import { lanes } from "../resources.ts";
 import type { Delivery, DeliveryOutcome, JobDeps, WorkerSlotsView } from "./deps.ts";
+import { holdMessage, keepReporting, releaseMessage, reportFront } from "./front.ts";
+import { messageAt } from "./message.ts";
 import { type ClaimOutcome, claimAndRun } from "./run/claim.ts";
 
 /**
@@ -40,6 +42,11 @@ export function dispatch(
   stopping?: AbortSignal,
   budget?: InvocationBudget,
 ): Promise<DeliveryOutcome[]> {
+  // Held until their outcome: the delivery front (front.ts) counts them as not yet done with.
+  for (const { messageId, message } of deliveries)
+    if (message) holdMessage(deps, messageId, messageAt(message));
+  void reportFront(deps);
+  keepReporting(deps, stopping);
   return Promise.all(
     deliveries.map(async (delivery): Promise<DeliveryOutcome> => {
       let outcome: ClaimOutcome | "deferred";
@@ -51,6 +58,8 @@ export function dispatch(
           error: (error as Error).message,
         });
         outcome = "retry";
+      } finally {
+        releaseMessage(deps, delivery.messageId);
       }
       if (outcome === "deferred") return defer(deps, delivery);
       if (outcome !== "retry") return { messageId: delivery.messageId, outcome: "acknowledged" };

@@ -6,7 +6,8 @@
  */
 import type { JobLogger } from "../log.ts";
 import type { JobMetrics } from "../metrics.ts";
-import type { JobStore, LaneQueue, ScheduleArmer } from "./ports.ts";
+import type { FrontState } from "./front.ts";
+import type { CancelRequest, JobStore, LaneQueue, ScheduleArmer } from "./ports.ts";
 import type { AttemptRecord, JobDoc, JobLogEntry, JobRecord, JsonObject } from "./types.ts";
 
 export type * from "./ports.ts";
@@ -112,13 +113,25 @@ export interface JobSettings {
   runCheckIntervalMs: number;
   /** How long the type index may lag: cancel requests are swept again after it. Default 10 s. */
   indexSettleMs: number;
-  /** A due job with no run for this long is taken to have lost its message. Default 60 s. */
+  /**
+   * A ready job this far behind the delivery front (see `front.ts`) is taken to have lost its
+   * message. Default 60 s.
+   */
   staleAfterMs: number;
   /**
    * In Lambda: the dispatcher function's timeout. `addWorker` then refuses a `workTimeout`
    * that could not finish inside one invocation (see `RUN_TIME_RULE` in deliver.ts).
    */
   functionTimeoutMs?: number;
+  /** How often a lagging process reports its delivery front. Default 10 s. */
+  frontReportMs: number;
+  /** How long one reconciler pass may work; the next goes on where it stopped. Default 40 s. */
+  reconcileBudgetMs: number;
+  /**
+   * How long a claim may use a type's cancel log as last read; `cancelJobs` waits this long
+   * after recording a request, so nothing starts after it resolved. Default 1 s.
+   */
+  cancelCacheMs: number;
 }
 
 export const DEFAULT_SETTINGS: JobSettings = {
@@ -126,6 +139,9 @@ export const DEFAULT_SETTINGS: JobSettings = {
   runCheckIntervalMs: 5000,
   indexSettleMs: 10_000,
   staleAfterMs: 60_000,
+  frontReportMs: 10_000,
+  reconcileBudgetMs: 40_000,
+  cancelCacheMs: 1000,
 };
 
 /** Everything an operation may use. Built once per app; operations are plain functions over it. */
@@ -148,6 +164,10 @@ export interface JobDeps {
   runs: Map<string, RunContext>;
   /** When this process last called `cancelJobs` for each type (see `liveFrom`). */
   cancelledAt: Map<string, number>;
+  /** Each type's cancel log as last read, and when that read began (see `cancelledByLog`). */
+  cancelLogs: Map<string, { readAt: number; requests: Promise<CancelRequest[]> }>;
+  /** The messages this process holds and the oldest it received lately (`front.ts`). */
+  front: FrontState;
   /** Builds the `Job` objects handed out (so operations need not import the class). */
   jobs: {
     of(doc: JobDoc): JobLike;

@@ -1,11 +1,9 @@
 import { LANES } from "../resources.ts";
 import type { JobDeps } from "./deps.ts";
 import { onceName } from "./keys.ts";
-import { messageFor } from "./message.ts";
+import { dueMessage } from "./message.ts";
 import { laneFor } from "./priority.ts";
 import type { JobRecord } from "./types.ts";
-
-const PARALLEL_READS = 16;
 
 /**
  * Puts a waiting or ready job's message on its lane for when it is due: an SQS delay up to
@@ -13,17 +11,19 @@ const PARALLEL_READS = 16;
  * receipt).
  */
 export async function enqueue(deps: JobDeps, record: JobRecord): Promise<void> {
-  const delaySeconds = Math.max(0, (record.after - deps.clock.now()) / 1000);
+  const now = deps.clock.now();
+  const delaySeconds = Math.max(0, (record.after - now) / 1000);
+  const message = dueMessage(record, now);
   if (delaySeconds > 900 && deps.schedules) {
     await deps.schedules.armOnce(
       onceName(record._id, record.after),
       new Date(record.after),
       laneFor(record.priority),
-      messageFor(record),
+      message,
     );
     return;
   }
-  await deps.lanes.send(laneFor(record.priority), messageFor(record), delaySeconds);
+  await deps.lanes.send(laneFor(record.priority), message, delaySeconds);
 }
 
 /**
@@ -49,18 +49,16 @@ export async function enqueueSafely(deps: JobDeps, record: JobRecord): Promise<v
  */
 export async function requeueType(deps: JobDeps, type: string): Promise<void> {
   const open = await deps.store.openJobsOfType(type);
-  const records: JobRecord[] = [];
-  await forEachLimited(open, PARALLEL_READS, async ({ _id }) => {
-    const record = await deps.store.getJob(_id);
-    if (record && !record.repeat && (record.status === "ready" || record.status === "waiting"))
-      records.push(record);
-  });
+  const records = (await deps.store.getJobs(open.map((entry) => entry._id))).filter(
+    (record) => !record.repeat && (record.status === "ready" || record.status === "waiting"),
+  );
   const now = deps.clock.now();
   for (const lane of LANES) {
     const inLane = records.filter((record) => laneFor(record.priority) === lane);
     inLane.sort((a, b) => a.priority - b.priority || a.after - b.after);
     const due = inLane.filter((record) => record.after <= now);
-    if (due.length > 0) await deps.lanes.sendMany(lane, due.map(messageFor), 0);
+    const messages = due.map((record) => dueMessage(record, now));
+    if (messages.length > 0) await deps.lanes.sendMany(lane, messages, 0);
     for (const record of inLane.filter((r) => r.after > now)) await enqueueSafely(deps, record);
   }
 }

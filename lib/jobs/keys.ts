@@ -38,29 +38,44 @@ export function stableHash(text: string): number {
 }
 
 /**
- * The shard of the `byType` listing index a job sits in, for good: a job with a tenant in
- * one of its tenant's `tenantShards` consecutive shards (by its id), one without a tenant in
- * any of the type's `typeShards`.
+ * A job's shard among `shards`, for good: a job with a tenant in one of its tenant's
+ * `tenantShards` consecutive shards (by its id), one without a tenant in any (by its id).
  */
-export function typeShardOf(id: string, tenant: string | undefined): number {
-  const { typeShards, tenantShards } = jobTable;
-  if (tenant === undefined) return stableHash(id) % typeShards;
-  return (stableHash(tenant) + (stableHash(id) % tenantShards)) % typeShards;
+function shardOf(id: string, tenant: string | undefined, shards: number, tenantShards: number) {
+  if (tenant === undefined) return stableHash(id) % shards;
+  return (stableHash(tenant) + (stableHash(id) % tenantShards)) % shards;
+}
+
+/** A tenant's shards among `shards` (all of them without a tenant). */
+function shardsOf(tenant: string | undefined, shards: number, tenantShards: number): number[] {
+  if (tenant === undefined) return Array.from({ length: shards }, (_, i) => i);
+  const first = stableHash(tenant);
+  return Array.from({ length: tenantShards }, (_, i) => (first + i) % shards);
 }
 
 /**
- * The `byType` partition key of a job.
+ * The `byType` partition key of a job: one of 16 shards of its type, one of its tenant's 4
+ * when it has a tenant.
  *
- * @example typeKeyFor("sendEmail", "a1b2", "shop1") // "sendEmail#13" (one of shop1's 4 shards)
+ * @example typeKeyFor("sendEmail", "a1b2", "shop1") // "sendEmail#13"
  */
 export function typeKeyFor(type: string, id: string, tenant: string | undefined): string {
-  return `${type}#${typeShardOf(id, tenant)}`;
+  return `${type}#${shardOf(id, tenant, jobTable.typeShards, jobTable.tenantShards)}`;
 }
 
 /** The `byType` partition keys to read for a type: all 16, or a tenant's 4. */
 export function typeKeysToRead(type: string, tenant: string | undefined): string[] {
-  const { typeShards, tenantShards } = jobTable;
-  if (tenant === undefined) return Array.from({ length: typeShards }, (_, i) => `${type}#${i}`);
-  const first = stableHash(tenant);
-  return Array.from({ length: tenantShards }, (_, i) => `${type}#${(first + i) % typeShards}`);
+  return shardsOf(tenant, jobTable.typeShards, jobTable.tenantShards).map((i) => `${type}#${i}`);
+}
+
+/** The `open` partition key of a job: one of 32 shards of its type, one of its tenant's 8. */
+export function openKeyFor(type: string, id: string, tenant: string | undefined): string {
+  return `${type}#${shardOf(id, tenant, jobTable.openShards, jobTable.openTenantShards)}`;
+}
+
+/** The `open` partition keys to read for a type: all 32, or a tenant's 8. */
+export function openKeysToRead(type: string, tenant?: string): string[] {
+  return shardsOf(tenant, jobTable.openShards, jobTable.openTenantShards).map(
+    (i) => `${type}#${i}`,
+  );
 }

@@ -57,10 +57,18 @@ export interface JobStore {
   ): Promise<JobRecord | null>;
   /** Deletes a job only if its status is one of `from`. */
   removeJob(id: string, from: readonly JobStatus[]): Promise<boolean>;
-  /** Ids of a type's unfinished jobs (from a sparse, eventually consistent index). */
-  openJobsOfType(type: string): Promise<Array<{ _id: string; created: number }>>;
-  /** Ids of jobs due at or before `before` (by `after`; running jobs included, whatever their lease). */
-  dueJobs(before: number): Promise<string[]>;
+  /** Several jobs at once (`BatchGetItem`, strongly consistent); unknown and expired ids left out. */
+  getJobs(ids: readonly string[]): Promise<JobRecord[]>;
+  /**
+   * Ids of a type's unfinished jobs, from the sparse, eventually consistent `open` index: all
+   * of its shards, or a tenant's only (then only that tenant's jobs).
+   */
+  openJobsOfType(type: string, tenant?: string): Promise<Array<{ _id: string; created: number }>>;
+  /**
+   * A page of one `open` partition (`openKeysToRead` in `keys.ts`): ids due at or before
+   * `before`, oldest first (running jobs too, whatever their lease); `next` continues it.
+   */
+  dueIn(openKey: string, before: number, next?: string): Promise<{ ids: string[]; next?: string }>;
   /**
    * Appends a cancel request to its type's log, which claims read: `"full"` when the log holds
    * as many bytes as it may (the caller then waits out the index lag instead).
@@ -73,6 +81,17 @@ export interface JobStore {
   /** Types whose cancel log holds a request made at or before `before`. */
   typesWithCancels(before: number): Promise<string[]>;
   /**
+   * Saves this process's delivery front: the oldest `at` among the messages it holds or
+   * received lately (see `front.ts`), as of `at`.
+   */
+  reportFront(processId: string, front: number, at: number): Promise<void>;
+  /** The fronts processes reported (stale ones included), and where the last pass stopped. */
+  reconcilerState(): Promise<ReconcilerState>;
+  /** Where the next reconciler pass starts (`null`: from the beginning). */
+  saveReconcilerPosition(position: string | null): Promise<void>;
+  /** Forgets the fronts of these processes (reported long ago: gone). */
+  forgetFronts(processIds: readonly string[]): Promise<void>;
+  /**
    * A page of jobs, newest first (`created` descending, then `_id` descending), from the
    * write-once `byType` index: a type's 16 shards read in parallel and merged; with a tenant,
    * its 4 shards filtered on the projected tenant; a tenant alone, every known type's tenant
@@ -82,6 +101,11 @@ export interface JobStore {
   listJobs(query: JobListQuery): Promise<JobListPage>;
   /** Every job type ever inserted (the types registry), sorted. */
   knownTypes(): Promise<string[]>;
+}
+
+export interface ReconcilerState {
+  fronts: Array<{ processId: string; front: number; at: number }>;
+  position?: string;
 }
 
 /** What `listJobs` lists: a type, a tenant, or a tenant's jobs of a type. */
@@ -138,6 +162,14 @@ export interface JobMessage {
   type: string;
   /** On a repeating job's firing: the instant it fires for (ISO 8601). */
   firedAt?: string;
+  /**
+   * The fairness group: the job's tenant (as an SQS `MessageGroupId`: up to 128 printable
+   * ASCII characters, else a hash of it), or `type:<type>` for a job without one. SQS fair
+   * queues read the `MessageGroupId`; the local poller reads this.
+   */
+  group?: string;
+  /** When the message became receivable (epoch ms): what the delivery front is made of. */
+  at?: number;
 }
 
 /** What the lifecycle needs from the lanes. The SQS adapter is `lib/aws/lanes.ts`. */

@@ -3,11 +3,10 @@ import { randomId } from "../ids.ts";
 import { parseScheduleText } from "../schedule/later-text.ts";
 import { cancelJobs, liveFrom } from "./cancel.ts";
 import type { JobDeps, JobLike } from "./deps.ts";
-import { enqueueSafely } from "./enqueue.ts";
-import { laneFor } from "./priority.ts";
 import { newRecord } from "./records.ts";
 import { keepIdenticalTemplate } from "./repeat/identical.ts";
 import { scheduleRepeating } from "./repeat/schedule-repeating.ts";
+import { insertAndEnqueue } from "./send-batch.ts";
 import { tenantOf } from "./tenant.ts";
 import { type JobRecord, toDoc } from "./types.ts";
 import {
@@ -18,7 +17,7 @@ import {
 
 /**
  * `scheduleJob(options)`: validates, writes the record (one conditional put) and sends its
- * message; with a `schedule`, saves a repeating job's template and arms its schedule instead.
+ * message (batched with the other calls of the same turn, see `insertAndEnqueue`); with a `schedule`, saves a repeating job's template and arms its schedule instead.
  * Bad input is refused with a `JobValidationError` naming the field, and nothing is written.
  *
  * @example await scheduleJob(deps, { type: "sendEmail", data: { to: "a@b.c" }, priority: "high" })
@@ -43,14 +42,8 @@ export async function scheduleJob(deps: JobDeps, options: ScheduleJobOptions): P
     return scheduleRepeating(deps, liveRecord(deps, request), parsed);
   }
   const record = liveRecord(deps, request);
-  await deps.store.insertJob(record);
-  deps.logger.info("scheduled", {
-    jobId: record._id,
-    type: record.type,
-    lane: laneFor(record.priority),
-  });
-  deps.metrics.count("JobsScheduled", record.type);
-  await enqueueSafely(deps, record);
+  // Written and sent together with the other jobs scheduled in this turn (SendMessageBatch).
+  await insertAndEnqueue(deps, record);
   return deps.jobs.of(toDoc(record));
 }
 

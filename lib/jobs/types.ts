@@ -113,10 +113,12 @@ export interface JobRecord {
   tenant?: string;
   workTimeout?: number;
   leaseUntil?: number;
-  /** Index keys (see `lib/resources.ts`); `typeKey` is written once, at insert. */
+  /**
+   * Index keys (see `lib/resources.ts`): `typeKey` and `openKey` are written once, at insert;
+   * `dueAt` is present while the job is open.
+   */
   typeKey?: string;
-  openType?: string;
-  dueShard?: string;
+  openKey?: string;
   dueAt?: number;
   /** How often the reconciler re-sent this job's message since it was last due. */
   nudges?: number;

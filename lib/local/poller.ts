@@ -6,13 +6,19 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { type SqsBatchHandler, sqsRecord } from "../aws/sqs-batch.ts";
+import type { JobMessage } from "../jobs/deps.ts";
 import { parseJobMessage } from "../jobs/message.ts";
 import type { JobLogger } from "../log.ts";
 import { LANES, type LaneName } from "../resources.ts";
-import { pickDeliverable } from "./pick.ts";
+import { FairShare, pickDeliverable } from "./pick.ts";
 
-/** Received messages held per lane, at most: a higher lane is always read while it has room. */
-const BUFFER_PER_LANE = 100;
+/**
+ * Received messages held per lane, at most: a higher lane is always read while it has room.
+ * Deep enough that a shop queueing behind another's backlog of thousands is seen (and picked
+ * in turn) soon: fauxqs keeps no `MessageGroupId` on standard queues, so the poller, not the
+ * queue, gives fairness locally, among what it holds.
+ */
+const BUFFER_PER_LANE = 10_000;
 
 export interface PollerOptions {
   sqs: SQSClient;
@@ -27,6 +33,8 @@ export interface PollerOptions {
   logger: JobLogger;
   /** Long-poll wait when every lane is empty, in seconds. */
   waitSeconds?: number;
+  /** A message was received and is held here (the delivery front counts it, `front.ts`). */
+  hold?(messageId: string, message: JobMessage): void;
 }
 
 /**
@@ -34,7 +42,7 @@ export interface PollerOptions {
  * real dispatcher SQS-event-shaped batches, deletes what succeeded and leaves
  * `batchItemFailures` to come back, as the mapping does.
  *
- * Strict priority per job type: every round it reads each lane that has buffer room (so it
+ * Strict priority per job type, fair among tenants (`pickDeliverable`): every round it reads each lane that has buffer room (so it
  * holds every visible message, up to its buffer), then hands over only what `pickDeliverable`
  * allows: into free slots of the message's type, never a lower lane's job of a type while a
  * higher lane holds one of it. It long-polls only when every lane is empty.
@@ -45,6 +53,8 @@ export class LocalPoller {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly longPolls = new Map<LaneName, Promise<void>>();
   private readonly buffer: Record<LaneName, Message[]> = { critical: [], normal: [], low: [] };
+  private readonly parsed = new WeakMap<Message, JobMessage | null>();
+  private readonly fairness = new FairShare();
   private loop?: Promise<void>;
 
   constructor(private readonly options: PollerOptions) {}
@@ -83,8 +93,10 @@ export class LocalPoller {
         if (this.stopped) return;
         const picked = pickDeliverable(
           this.buffer,
-          (message) => parseJobMessage(message.Body ?? "")?.type ?? null,
+          (message) => this.parse(message)?.type ?? null,
           (type) => this.options.freeFor(type),
+          (message) => this.parse(message)?.group ?? "",
+          this.fairness,
         );
         let handed = 0;
         for (const lane of LANES) {
@@ -130,6 +142,15 @@ export class LocalPoller {
     await Promise.race(this.longPolls.values());
   }
 
+  private parse(message: Message): JobMessage | null {
+    let parsed = this.parsed.get(message);
+    if (parsed === undefined) {
+      parsed = parseJobMessage(message.Body ?? "");
+      this.parsed.set(message, parsed);
+    }
+    return parsed;
+  }
+
   private async receive(lane: LaneName, max: number, waitSeconds: number): Promise<Message[]> {
     const { Messages } = await this.options.sqs.send(
       new ReceiveMessageCommand({
@@ -140,6 +161,10 @@ export class LocalPoller {
       }),
       { abortSignal: this.abort.signal },
     );
+    for (const message of Messages ?? []) {
+      const parsed = this.parse(message);
+      if (parsed && message.MessageId) this.options.hold?.(message.MessageId, parsed);
+    }
     return Messages ?? [];
   }
 

@@ -191,6 +191,7 @@ export async function startLocalScheduler(options: {
         QueueUrl: string;
         MessageBody: string;
         DelaySeconds?: number;
+        MessageGroupId?: string;
       };
       await sqs.send(new SendMessageCommand(params));
       return;

@@ -43,13 +43,12 @@ export async function laneStats(
   const candidates = [...open.values()].flatMap((entries) =>
     [...entries].sort((a, b) => a.created - b.created).slice(0, OLDEST_READ_PER_TYPE),
   );
-  await forEachLimited(candidates, PARALLEL_READS, async ({ _id }) => {
-    const record = await deps.jobs.store.getJob(_id);
-    if (!record || record.repeat || !["ready", "waiting"].includes(record.status)) return;
-    if (record.after > now) return;
+  for (const record of await deps.jobs.store.getJobs(candidates.map((entry) => entry._id))) {
+    if (record.repeat || !["ready", "waiting"].includes(record.status)) continue;
+    if (record.after > now) continue;
     const lane = laneFor(record.priority);
     oldest[lane] = Math.max(oldest[lane] ?? 0, now - record.after);
-  });
+  }
   const lanes = await Promise.all(
     LANES.map(async (lane): Promise<LaneStats> => {
       const depth = await deps.queues.depth(lane);

@@ -1,4 +1,3 @@
-import { forEachLimited } from "../jobs/enqueue.ts";
 import { laneFor } from "../jobs/priority.ts";
 import type { JobRecord, JobStatus } from "../jobs/types.ts";
 import { laneStats, readOpenIndex } from "./lanes.ts";
@@ -9,7 +8,6 @@ import type { MetricsRow, Overview, TypeCounts } from "./types.ts";
 export const OPEN_SAMPLE = 200;
 /** How many of a type's jobs created in the window are read (newest first). */
 export const RECENT_CAP = 500;
-const PARALLEL_READS = 16;
 
 /**
  * The overview: per type, the open jobs (exact, from the sparse open index: keys only, no
@@ -32,10 +30,8 @@ export async function overview(
   for (const [type, entries] of index.open) {
     const newest = [...entries].sort((a, b) => b.created - a.created).slice(0, OPEN_SAMPLE);
     const openByStatus: Partial<Record<JobStatus, number>> = {};
-    await forEachLimited(newest, PARALLEL_READS, async ({ _id }) => {
-      const record = await deps.jobs.store.getJob(_id);
-      if (record) openByStatus[record.status] = (openByStatus[record.status] ?? 0) + 1;
-    });
+    for (const record of await deps.jobs.store.getJobs(newest.map((entry) => entry._id)))
+      openByStatus[record.status] = (openByStatus[record.status] ?? 0) + 1;
     read += newest.length;
     const jobs: JobRecord[] = [];
     let cursor: string | undefined;

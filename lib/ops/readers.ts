@@ -1,9 +1,6 @@
 import type { JobStore } from "../jobs/deps.ts";
-import { forEachLimited } from "../jobs/enqueue.ts";
 import type { JobRecord } from "../jobs/types.ts";
 import { onlyOpen, passes, type ValidFilter } from "./filter.ts";
-
-const PARALLEL_READS = 16;
 
 /** A place in the listing order: `created`, then id, both descending. */
 export type Position = [created: number, id: string];
@@ -102,7 +99,8 @@ function openReader(
     async fill(size) {
       let read = 0;
       if (!entries) {
-        const open = await store.openJobsOfType(type);
+        // With a tenant, only that tenant's shards of the open index.
+        const open = await store.openJobsOfType(type, filter.tenant);
         read += open.length;
         entries = open
           .filter((entry) => filter.from === undefined || entry.created >= filter.from)
@@ -111,11 +109,9 @@ function openReader(
           .sort(newerFirst);
       }
       const batch = entries.splice(0, size);
-      const records = new Map<string, JobRecord>();
-      await forEachLimited(batch, PARALLEL_READS, async (entry) => {
-        const record = await store.getJob(entry._id);
-        if (record) records.set(entry._id, record);
-      });
+      const records = new Map(
+        (await store.getJobs(batch.map((entry) => entry._id))).map((r) => [r._id, r]),
+      );
       read += batch.length;
       for (const entry of batch) {
         const record = records.get(entry._id);

@@ -38,11 +38,10 @@ export async function listSchedules(
     if (open.length > MAX_OPEN_READ_PER_TYPE) skippedTypes.push(type);
     else for (const entry of open) ids.add(entry._id);
   }
-  await forEachLimited([...ids], PARALLEL_READS, async (id) => {
-    const record = await store.getJob(id as string);
-    read += 1;
-    if (record?.repeat) templates.set(record._id, record);
-  });
+  read += ids.size;
+  for (const record of await store.getJobs([...ids] as string[])) {
+    if (record.repeat) templates.set(record._id, record);
+  }
   const orphans = standing
     .filter((s) => {
       const id = templateIdOf(s.name);

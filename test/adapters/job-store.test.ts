@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CANCEL_LOG_PREFIX, DynamoJobStore } from "../../lib/aws/job-table.ts";
 import { JobValidationError } from "../../lib/errors.ts";
 import type { CancelRequest, JobListPage, JobListQuery, JobStore } from "../../lib/jobs/deps.ts";
+import { openKeysToRead } from "../../lib/jobs/keys.ts";
 import type { JobRecord, JsonObject } from "../../lib/jobs/types.ts";
 import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
 import { captureLogger } from "../support/capture-logger.ts";
@@ -229,12 +230,17 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
       expect(await store.removeJob(record._id, ["cancelled"])).toBe(false);
     });
 
-    it("keeps the open and due indexes in step with the status", async () => {
+    it("keeps the open index in step with the status: due by `after`, paused never, gone when ended", async () => {
       const { store } = makeWorld();
       const record = job({ status: "waiting", after: T0 + 1000 });
       await store.insertJob(record);
       const open = async () => (await store.openJobsOfType(record.type)).map((entry) => entry._id);
-      const due = async (before: number) => (await store.dueJobs(before)).includes(record._id);
+      const due = async (before: number) => {
+        const pages = await Promise.all(
+          openKeysToRead(record.type).map((key) => store.dueIn(key, before)),
+        );
+        return pages.some((page) => page.ids.includes(record._id));
+      };
       expect(await open()).toEqual([record._id]);
       expect([await due(T0 + 999), await due(T0 + 1000)]).toEqual([false, true]);
 
@@ -251,6 +257,78 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
 
       await store.settleRun(record._id, claim.runId, { status: "completed" });
       expect([await open(), await due(Number.MAX_SAFE_INTEGER)]).toEqual([[], false]);
+    });
+
+    it("reads many jobs at once, leaving out unknown, expired and non-job ids", async () => {
+      const { store, clock } = makeWorld();
+      const records = Array.from({ length: 130 }, () => job());
+      for (const record of records) await store.insertJob(record);
+      const gone = records[0] as JobRecord;
+      const claim = claimOf(gone);
+      await store.claimJob(gone._id, claim);
+      await store.settleRun(gone._id, claim.runId, {
+        status: "completed",
+        expiresAt: Math.floor(clock.now() / 1000) + 1,
+      });
+      await clock.advance(1000);
+      const ids = [...records.map((r) => r._id), unique("missing"), "#types"];
+      const read = await store.getJobs(ids);
+      expect(read.map((r) => r._id).sort()).toEqual(
+        records
+          .slice(1)
+          .map((r) => r._id)
+          .sort(),
+      );
+      expect(read.find((r) => r._id === records[1]?._id)).toMatchObject({ data: { shopId: "s1" } });
+      expect(await store.getJobs([])).toEqual([]);
+    });
+
+    it("lists a type's open jobs, or one tenant's, and pages each open shard oldest first", async () => {
+      const { store } = makeWorld();
+      const type = unique("type");
+      const records = Array.from({ length: 120 }, (_, i) =>
+        job({ type, after: T0 + (i % 7), tenant: i % 2 ? "s1" : "s2" }),
+      );
+      for (const record of records) await store.insertJob(record);
+      const ids = (entries: Array<{ _id: string }>) => entries.map((e) => e._id).sort();
+      expect(ids(await store.openJobsOfType(type))).toEqual(ids(records));
+      expect(ids(await store.openJobsOfType(type, "s1"))).toEqual(
+        ids(records.filter((r) => r.tenant === "s1")),
+      );
+      const seen: string[] = [];
+      for (const key of openKeysToRead(type)) {
+        let page: { ids: string[]; next?: string } | undefined;
+        do {
+          page = await store.dueIn(key, T0 + 5, page?.next);
+          const dues = page.ids.map((id) => records.find((r) => r._id === id)?.after as number);
+          expect(dues).toEqual([...dues].sort((a, b) => a - b));
+          seen.push(...page.ids);
+        } while (page.next);
+      }
+      expect(seen.sort()).toEqual(ids(records.filter((r) => r.after <= T0 + 5)));
+      expect(openKeysToRead(type, "s1")).toHaveLength(8);
+    });
+
+    it("keeps the processes' delivery fronts and the reconciler's position", async () => {
+      const { store } = makeWorld();
+      const [a, b] = [unique("p"), unique("p")];
+      await store.reportFront(a, T0 - 5000, T0);
+      await store.reportFront(b, T0 - 1000, T0 + 1);
+      await store.reportFront(a, T0 - 4000, T0 + 2);
+      const mine = async () =>
+        (await store.reconcilerState()).fronts
+          .filter((f) => f.processId === a || f.processId === b)
+          .sort((x, y) => x.at - y.at);
+      expect(await mine()).toEqual([
+        { processId: b, front: T0 - 1000, at: T0 + 1 },
+        { processId: a, front: T0 - 4000, at: T0 + 2 },
+      ]);
+      await store.forgetFronts([a]);
+      expect((await mine()).map((f) => f.processId)).toEqual([b]);
+      await store.saveReconcilerPosition("t#3");
+      expect((await store.reconcilerState()).position).toBe("t#3");
+      await store.saveReconcilerPosition(null);
+      expect((await store.reconcilerState()).position).toBeUndefined();
     });
 
     it("lets the index keeping win over a change it overrides, rather than failing", async () => {
@@ -481,8 +559,8 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
         expect(await store.typesWithCancels(T0 + 99)).not.toContain(type);
         expect(await store.typesWithCancels(T0 + 100)).toContain(type);
         expect(await store.getJob(`${CANCEL_LOG_PREFIX}${type}`)).toBeNull();
-        const due = await store.dueJobs(Number.MAX_SAFE_INTEGER);
-        expect(due.filter((id) => id.includes(type))).toEqual([]);
+        expect(await store.getJobs([`${CANCEL_LOG_PREFIX}${type}`])).toEqual([]);
+        expect(await store.openJobsOfType(type)).toEqual([]);
 
         await store.dropCancels(type, [request(T0 + 100)]);
         expect(await store.typesWithCancels(T0 + 199)).not.toContain(type);

@@ -18,25 +18,30 @@ describe("processes that die", () => {
   }, async () => {
     let handle: WorkerHandle | undefined;
     const runs: string[] = [];
-    const app = await startLocalApp({ reconcileIntervalMs: 200 }, [
-      {
-        name: "survivor",
-        functionsByType: {
-          startup: [
-            async ({ backgroundJobs }) => {
-              handle = await backgroundJobs.addWorker({
-                type: "crash/work",
-                async worker(job) {
-                  runs.push(job._id);
-                  await job.done("after the crash");
-                },
-              });
-              handle.pause(); // the child process takes the first run
-            },
-          ],
+    // A pass reads a running job once it is staleAfter (+ half of it) behind the delivery
+    // front: 1.5 s here, so a 1 s lease is checked as it ends.
+    const app = await startLocalApp(
+      { reconcileIntervalMs: 200, reconcile: { staleAfterMs: 1000 } },
+      [
+        {
+          name: "survivor",
+          functionsByType: {
+            startup: [
+              async ({ backgroundJobs }) => {
+                handle = await backgroundJobs.addWorker({
+                  type: "crash/work",
+                  async worker(job) {
+                    runs.push(job._id);
+                    await job.done("after the crash");
+                  },
+                });
+                handle.pause(); // the child process takes the first run
+              },
+            ],
+          },
         },
-      },
-    ]);
+      ],
+    );
     try {
       const job = await app.context.backgroundJobs.scheduleJob({
         type: "crash/work",

@@ -108,10 +108,13 @@ describe("the BackgroundJobs construct", () => {
         ],
         GlobalSecondaryIndexes: [
           Match.objectLike({
-            IndexName: "openByType",
-            Projection: { ProjectionType: "KEYS_ONLY" },
+            IndexName: "open",
+            KeySchema: [
+              { AttributeName: "openKey", KeyType: "HASH" },
+              { AttributeName: "dueAt", KeyType: "RANGE" },
+            ],
+            Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["tenant", "created"] },
           }),
-          Match.objectLike({ IndexName: "due", Projection: { ProjectionType: "KEYS_ONLY" } }),
           Match.objectLike({
             IndexName: "byType",
             KeySchema: [

@@ -11,7 +11,7 @@ describe("the reconciler", () => {
     const app = await startLocalApp({
       reconcileIntervalMs: 60_000, // passes are run by hand below
       injectFault: (operation) =>
-        failSends && operation === "SQS.SendMessage"
+        failSends && operation.startsWith("SQS.SendMessage")
           ? new Error("InternalError: injected SQS 500")
           : undefined,
     });
@@ -89,16 +89,30 @@ describe("the reconciler's re-sends", () => {
       });
       handle.pause(); // its jobs wait, as in a backlog
       await app.context.backgroundJobs.scheduleJob({ type: "recon/backlog", data: {} });
-      await new Promise((resolve) => setTimeout(resolve, 1200));
-      const passes: number[] = [];
-      for (let i = 0; i < 4; i += 1)
-        passes.push((await app.reconcile({ staleAfterMs: 1000 })).requeued);
-      // The first pass re-sends it; the next ones, within a second, leave it alone.
-      expect(passes).toEqual([1, 0, 0, 0]);
-      await new Promise((resolve) => setTimeout(resolve, 1100));
-      expect((await app.reconcile({ staleAfterMs: 1000 })).requeued).toBe(1); // 1 x staleAfter later
-      await new Promise((resolve) => setTimeout(resolve, 1100));
-      expect((await app.reconcile({ staleAfterMs: 1000 })).requeued).toBe(0); // now 2 x staleAfter
+      // Lost once it is staleAfter behind the delivery front, which with nothing reported is
+      // now less half of staleAfter (the lag a process keeps to itself): 3 s here. Each
+      // re-send moves it on by 0, 1, 2... x staleAfter. "Not yet" is timed from a pass's
+      // start, "now" from its end, so a slow pass cannot flip either.
+      const pass = async () => {
+        const start = Date.now();
+        const { requeued } = await app.reconcile({ staleAfterMs: 2000 });
+        return { requeued, start, end: Date.now() };
+      };
+      const sleepUntil = (at: number) =>
+        new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
+      await sleepUntil(Date.now() + 3200);
+      const first = await pass();
+      expect(first.requeued).toBe(1);
+      expect((await pass()).requeued).toBe(0);
+      await sleepUntil(first.start + 2600);
+      expect((await pass()).requeued).toBe(0); // within 1.5 x staleAfter of the re-send
+      await sleepUntil(first.end + 3400);
+      const second = await pass();
+      expect(second.requeued).toBe(1);
+      await sleepUntil(second.start + 4600);
+      expect((await pass()).requeued).toBe(0); // now 1 x staleAfter more
+      await sleepUntil(second.end + 5400);
+      expect((await pass()).requeued).toBe(1);
     } finally {
       await app.stop();
     }

@@ -244,9 +244,16 @@ describe("repeating jobs", () => {
     const input = JSON.parse(schedule.Target?.Input ?? "{}") as {
       QueueUrl: string;
       MessageBody: string;
+      MessageGroupId: string;
     };
     expect(input.QueueUrl).toBe(stack.app.local.queueUrls.critical);
-    expect(JSON.parse(input.MessageBody)).toEqual({ id: job._id, type: "repeat/long-wait" });
+    expect(JSON.parse(input.MessageBody)).toEqual({
+      id: job._id,
+      type: "repeat/long-wait",
+      group: "type:repeat/long-wait",
+      at: doc.after.getTime(),
+    });
+    expect(input.MessageGroupId).toBe("type:repeat/long-wait");
   });
 
   it("refuses a schedule later.js cannot read, naming it, and stores nothing", async () => {

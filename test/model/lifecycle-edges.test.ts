@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { JobValidationError } from "../../lib/errors.ts";
 import type { Job } from "../../lib/jobs/job.ts";
+import { reconcile } from "../../lib/jobs/reconcile.ts";
 import { World } from "./world.ts";
 
 /**
@@ -99,8 +100,12 @@ it("the record's type picks the worker: a message naming another type is dropped
     "message dropped: its type is not the job's",
   ]);
   expect(world.starts.filter((start) => start.type === "A")).toEqual([]);
-  // Its real message was lost: the reconciler sends it again, and B's worker runs it.
-  await world.advance(61_000);
+  // Its real message was lost: once it is 1.5 x staleAfter behind the delivery front (idle
+  // lanes: now), the reconciler sends it again, and B's worker runs it.
+  await world.advance(89_000);
+  await world.reconcile();
+  expect(world.starts).toEqual([]);
+  await world.advance(2000);
   await world.reconcile();
   await world.pump();
   expect(world.starts.map((start) => start.type)).toEqual(["B"]);
@@ -261,5 +266,97 @@ describe("cancel requests stay bounded", () => {
     expect(world.warnings.map((w) => w.message)).toContain(
       "cancel log full; waiting out the index lag",
     );
+  });
+});
+
+describe("the reconciler's work follows what needs action (the delivery front)", () => {
+  it("a backlog waiting its turn is neither read nor sent again; a message lost in it is, once", async () => {
+    world = new World(); // A: one slot; "slow" runs 20 s: 150 jobs are a 50-minute backlog
+    const jobs = [];
+    for (let i = 0; i < 150; i += 1) {
+      jobs.push(await scheduled("A", ["slow"]));
+      await world.clock.advance(1000); // one a second, nothing received yet
+    }
+    const lost = jobs[40] as { _id: string };
+    const message = world.lanes.messages("normal").find((m) => m.body.includes(lost._id));
+    world.lanes.delete("normal", message?.messageId ?? "");
+    const reports = [];
+    while (world.store.all().some((r) => r.status !== "completed") && reports.length < 80) {
+      await world.advance(60_000);
+      reports.push(await reconcile(world.deps));
+    }
+    expect(world.violations).toEqual([]);
+    expect(reports.reduce((sum, r) => sum + r.requeued, 0)).toBe(1);
+    // A pass reads the running job (its lease) and, once, the lost one: never the backlog.
+    expect(Math.max(...reports.map((r) => r.read))).toBeLessThanOrEqual(2);
+    const starts = world.starts.map((start) => start.id);
+    expect(new Set(starts).size).toBe(150);
+    expect(starts.length).toBe(150);
+    // Found once the front passed it by staleAfter (60 s) plus the lag a process may keep
+    // to itself (30 s): after the jobs sent up to 90 s after it had been received.
+    expect(starts.indexOf(lost._id)).toBeGreaterThan(40 + 90);
+  });
+});
+
+describe("a turn's jobs sent long after they were written", () => {
+  it("are not taken for lost while their messages wait their turn", async () => {
+    world = new World(); // A: one slot, "slow" runs 20 s
+    const insertJob = world.store.insertJob.bind(world.store);
+    world.store.insertJob = async (record) => {
+      await world.clock.sleep(90_000); // a slow store: the batch is sent 90 s after its calls
+      return insertJob(record);
+    };
+    const jobs = await world.meanwhile(
+      Promise.all(
+        Array.from({ length: 20 }, () =>
+          world.api.scheduleJob({ type: "A", data: { plan: ["slow"] } }),
+        ),
+      ),
+    );
+    let requeued = 0;
+    for (let pass = 0; pass < 12; pass += 1) {
+      await world.advance(30_000);
+      requeued += (await reconcile(world.deps)).requeued;
+    }
+    expect(requeued).toBe(0);
+    expect(new Set(world.starts.map((start) => start.id)).size).toBe(world.starts.length);
+    expect(world.starts.length).toBeGreaterThan(10);
+    expect(jobs).toHaveLength(20);
+  });
+});
+
+describe("a reconciler pass is bounded in time", () => {
+  it("stops after its budget, and the next pass goes on at the partition it had not finished", async () => {
+    world = new World();
+    const jobs = [];
+    for (let i = 0; i < 40; i += 1) jobs.push(await scheduled(i % 2 ? "A" : "B", []));
+    for (const message of world.lanes.messages("normal"))
+      world.lanes.delete("normal", message.messageId);
+    await world.clock.advance(120_000); // every message lost, long ago
+    // A clock that moves 100 ms each time the pass looks at it: a slow store.
+    let t = world.clock.now();
+    const slow = { ...world.deps, clock: { now: () => (t += 100), sleep: world.deps.clock.sleep } };
+    const read: string[] = [];
+    const dueIn = world.store.dueIn.bind(world.store);
+    world.store.dueIn = (key, before, next) => {
+      read.push(key);
+      return dueIn(key, before, next);
+    };
+    const reports = [];
+    do {
+      read.length = 0;
+      t = world.clock.now();
+      const position = (await world.store.reconcilerState()).position;
+      reports.push(await reconcile(slow, { reconcileBudgetMs: 1500 }));
+      if (position) expect(read[0]).toBe(position);
+    } while (!reports.at(-1)?.complete && reports.length < 20);
+    expect(reports.length).toBeGreaterThan(2);
+    expect(reports[0]?.complete).toBe(false);
+    // Together the passes read every partition once (2 types x 32).
+    expect(reports.reduce((sum, r) => sum + r.partitions, 0)).toBeGreaterThanOrEqual(64);
+    expect(reports.reduce((sum, r) => sum + r.requeued, 0)).toBe(40);
+    expect((await world.store.reconcilerState()).position).toBeUndefined();
+    await world.advance(30_000); // one pump a second, three slots
+    expect(jobs.map((job) => world.record(job._id)?.status)).toEqual(jobs.map(() => "completed"));
   });
 });

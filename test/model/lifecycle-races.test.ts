@@ -101,6 +101,34 @@ describe("nothing starts after the cancelJobs that covered it resolved", () => {
   });
 });
 
+describe("the claims' cancel-log cache (at most one read a type per second a process)", () => {
+  it("a claim trusting a log read before another process's cancelJobs starts only before that call resolved", async () => {
+    world = new World();
+    world.store.indexLagMs = 60_000; // the cancel's own sweep cannot see the jobs
+    let logReads = 0;
+    const cancelsFor = world.store.cancelsFor.bind(world.store);
+    world.store.cancelsFor = async (type) => {
+      logReads += 1;
+      return cancelsFor(type);
+    };
+    const first = await scheduled("B", []);
+    await world.pump(); // its claim reads B's cancel log (empty): this process caches it
+    const second = await scheduled("B", []); // live before the cancel, so covered by it
+    const third = await scheduled("B", []);
+    await world.cancelJobs({ type: "B" }, true); // from an API server: this cache misses it
+    await world.pump();
+    expect(world.violations).toEqual([]);
+    expect(world.record(first._id)?.status).toBe("completed");
+    // Started within the cache window, before cancelJobs resolved, or cancelled at its claim.
+    for (const job of [second, third]) {
+      const started = world.starts.find((start) => start.id === job._id);
+      const status = world.record(job._id)?.status;
+      expect(started ? status === "completed" : status === "cancelled").toBe(true);
+    }
+    expect(logReads).toBeLessThanOrEqual(2);
+  });
+});
+
 describe("job.signal aborts at once when the run is cancelled in this process", () => {
   it("even when cancelJobs read the job (ready) just before this process claimed it", async () => {
     world = new World(); // A: one slot

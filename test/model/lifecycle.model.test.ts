@@ -41,7 +41,7 @@ type Step =
   | { kind: "advance"; ms: number }
   | { kind: "pump" }
   | { kind: "reconcile" }
-  | { kind: "cancelJobs"; type: JobType; shop?: string }
+  | { kind: "cancelJobs"; type: JobType; shop?: string; another: boolean }
   | { kind: "control"; pick: number; action: Control; template: boolean }
   | { kind: "duplicate"; count: number }
   | { kind: "shuffle"; seed: number }
@@ -88,8 +88,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc.record(
-      { kind: fc.constant("cancelJobs" as const), type: jobType, shop },
-      { requiredKeys: ["kind", "type"] },
+      { kind: fc.constant("cancelJobs" as const), type: jobType, shop, another: fc.boolean() },
+      { requiredKeys: ["kind", "type", "another"] },
     ),
   },
   {
@@ -157,15 +157,18 @@ async function apply(world: World, s: Step): Promise<void> {
     case "repeat": {
       if (s.cancelRepeats) world.intendCancel({ type: s.type });
       const at = world.clock.now();
-      const job = await api
-        .scheduleJob({
-          type: s.type,
-          data: { shopId: s.shop, repeat: true },
-          schedule: s.schedule,
-          cancelRepeats: s.cancelRepeats,
-        })
+      // cancelRepeats waits out the cancel-log cache window: time passes meanwhile.
+      const job = await world
+        .meanwhile(
+          api.scheduleJob({
+            type: s.type,
+            data: { shopId: s.shop, repeat: true },
+            schedule: s.schedule,
+            cancelRepeats: s.cancelRepeats,
+          }),
+        )
         .catch((error: unknown) => {
-          world.abandoned.push(at);
+          world.abandoned.push({ from: at, to: world.clock.now() });
           throw error;
         });
       world.madeLive(job._id);
@@ -182,7 +185,11 @@ async function apply(world: World, s: Step): Promise<void> {
       await world.reconcile();
       break;
     case "cancelJobs":
-      await world.cancelJobs(s.shop ? { type: s.type, "data.shopId": s.shop } : { type: s.type });
+      // From this process or another (whose cancel this process's cached cancel log misses).
+      await world.cancelJobs(
+        s.shop ? { type: s.type, "data.shopId": s.shop } : { type: s.type },
+        s.another,
+      );
       break;
     case "control": {
       const ids = s.template ? world.templates : world.jobs;

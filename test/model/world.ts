@@ -7,7 +7,7 @@ import { laneFor } from "../../lib/jobs/priority.ts";
 import { reconcile } from "../../lib/jobs/reconcile.ts";
 import { type JobRecord, TERMINAL } from "../../lib/jobs/types.ts";
 import { type CancelFilter, validateCancelFilter } from "../../lib/jobs/validate.ts";
-import { pickDeliverable } from "../../lib/local/pick.ts";
+import { FairShare, pickDeliverable } from "../../lib/local/pick.ts";
 import { LANES, type LaneName } from "../../lib/resources.ts";
 import { FakeClock } from "../support/memory/clock.ts";
 import { MemoryJobStore } from "../support/memory/job-store.ts";
@@ -38,6 +38,7 @@ interface Process {
   stopping: AbortController;
   alive: boolean;
   buffer: Record<LaneName, Delivery[]>;
+  fairness: FairShare;
 }
 
 /**
@@ -65,15 +66,21 @@ export class World {
   private readonly resolvedCancels: Array<{ filter: CancelFilter; at: number }> = [];
   /** Every cancel asked for (cancelJobs, job.cancel(), cancelRepeats), from when it was asked. */
   private readonly cancelIntents: Array<{ filter: CancelFilter; at: number }> = [];
-  /** Instants at which a repeating scheduleJob failed: its template is cancelled, not left half-made. */
-  readonly abandoned: number[] = [];
+  /**
+   * When a repeating scheduleJob that failed was called and when it failed: its template,
+   * created in between, is cancelled, not left half-made.
+   */
+  readonly abandoned: Array<{ from: number; to: number }> = [];
   /** When the model made each job live (scheduled, restarted): its own view, not the record's. */
   private readonly liveSince = new Map<string, number>();
   /** Per pump: buffered jobs of type A left behind in a lane, by lane rank. */
   private leftBehind: Array<{ id: string; rank: number }> = [];
   private readonly pumps = new Set<Promise<unknown>>();
+  /** Another process with no workers (an API server): `cancelJobs(filter, true)` calls it. */
+  private readonly canceller: JobSystem;
 
   constructor() {
+    this.canceller = this.newSystem();
     this.scheduler.start();
     this.boot();
   }
@@ -88,7 +95,28 @@ export class World {
 
   /** Starts a process: a job system over the shared ports, workers registered. */
   boot(): void {
-    const system = createJobSystem({
+    const system = this.newSystem();
+    const process: Process = {
+      system,
+      stopping: new AbortController(),
+      alive: true,
+      buffer: { critical: [], normal: [], low: [] },
+      fairness: new FairShare(),
+    };
+    this.process = process;
+    for (const [type, concurrency] of Object.entries(TYPES)) {
+      void system.backgroundJobs.addWorker({
+        type,
+        concurrency,
+        workTimeout: WORK_TIMEOUT_MS,
+        worker: (job) => this.work(process, job),
+      });
+    }
+  }
+
+  /** A job system over the shared ports (a process, or the canceller). */
+  private newSystem(): JobSystem {
+    return createJobSystem({
       store: this.store,
       lanes: this.lanes,
       schedules: this.scheduler,
@@ -102,21 +130,6 @@ export class World {
       clock: this.clock,
       settings: { runCheckIntervalMs: 5000, indexSettleMs: 10_000, staleAfterMs: 60_000 },
     });
-    const process: Process = {
-      system,
-      stopping: new AbortController(),
-      alive: true,
-      buffer: { critical: [], normal: [], low: [] },
-    };
-    this.process = process;
-    for (const [type, concurrency] of Object.entries(TYPES)) {
-      void system.backgroundJobs.addWorker({
-        type,
-        concurrency,
-        workTimeout: WORK_TIMEOUT_MS,
-        worker: (job) => this.work(process, job),
-      });
-    }
   }
 
   /** The process dies: nothing it was doing writes anything more; its messages come back. */
@@ -137,6 +150,8 @@ export class World {
       process.buffer,
       (delivery) => delivery.message?.type ?? null,
       (type) => process.system.workers.freeFor(type),
+      (delivery) => delivery.message?.group ?? "",
+      process.fairness,
     );
     this.leftBehind = LANES.flatMap((lane, rank) =>
       process.buffer[lane]
@@ -175,11 +190,35 @@ export class World {
     await this.clock.settle();
   }
 
-  async cancelJobs(filter: Record<string, unknown>): Promise<void> {
+  /**
+   * `cancelJobs` from this process, or from `another` (an API server sharing the table, whose
+   * cancel this process's cached cancel log does not know). It waits out the claims' cache
+   * window; time passes and the lanes are pumped meanwhile, so claims race it.
+   */
+  async cancelJobs(filter: Record<string, unknown>, another = false): Promise<void> {
     const at = this.clock.now();
     this.intendCancel(filter);
-    await this.api.cancelJobs(filter);
+    const api = another ? this.canceller.backgroundJobs : this.api;
+    await this.meanwhile(api.cancelJobs(filter));
     this.resolvedCancels.push({ filter: validateCancelFilter(filter), at });
+  }
+
+  /**
+   * Awaits a call that may wait on the clock (`cancelJobs` waits out the cancel-log cache
+   * window): time passes in 250 ms steps and the lanes are pumped until it settles.
+   */
+  async meanwhile<T>(call: Promise<T>): Promise<T> {
+    let settled = false;
+    const watched = call.finally(() => {
+      settled = true;
+    });
+    watched.catch(() => {});
+    await Promise.race([watched, this.clock.settle()]);
+    while (!settled) {
+      await this.clock.advance(250);
+      await this.pump();
+    }
+    return watched;
   }
 
   /** Notes a cancel the model asked for (so a cancelled job must have one that covers it). */
@@ -301,7 +340,10 @@ export class World {
     }
     for (const record of records) {
       if (record.status !== "cancelled") continue;
-      if (record.repeat && this.abandoned.some((at) => Math.abs(record.created - at) <= 1))
+      if (
+        record.repeat &&
+        this.abandoned.some(({ from, to }) => record.created >= from && record.created <= to)
+      )
         continue;
       const live = this.liveSince.get(record._id) ?? record.created;
       const cause = this.cancelIntents.some(

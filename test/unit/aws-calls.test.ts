@@ -1,5 +1,10 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -106,9 +111,9 @@ describe("scheduleJob's AWS calls", () => {
         _id: job._id,
         status: "ready",
         priority: -15,
-        openType: "saveImage/local",
         dueAt: 1_000_000,
         typeKey: expect.stringMatching(/^saveImage\/local#\d+$/),
+        openKey: expect.stringMatching(/^saveImage\/local#\d+$/),
       },
     });
     // The type went to the registry once, before the record.
@@ -121,17 +126,75 @@ describe("scheduleJob's AWS calls", () => {
         ExpressionAttributeValues: { ":type": new Set(["saveImage/local"]) },
       },
     ]);
-    const send = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    // Sent as a batch (of one), grouped by its tenant for SQS fair queues (none: its type).
+    const send = sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input;
     expect(send).toEqual({
       QueueUrl: queueUrls.critical,
-      MessageBody: JSON.stringify({ id: job._id, type: "saveImage/local" }),
-      DelaySeconds: 0,
+      Entries: [
+        {
+          Id: "0",
+          MessageBody: JSON.stringify({
+            id: job._id,
+            type: "saveImage/local",
+            group: "type:saveImage/local",
+            at: 1_000_000,
+          }),
+          DelaySeconds: 0,
+          MessageGroupId: "type:saveImage/local",
+        },
+      ],
     });
+  });
+
+  it("sends the calls of one turn in batches of 10 by lane, each message grouped by its shop", async () => {
+    ddb.on(PutCommand).resolves({});
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [] });
+    const { backgroundJobs } = system();
+    const jobs = await Promise.all(
+      Array.from({ length: 23 }, (_, i) =>
+        backgroundJobs.scheduleJob({
+          type: "mail",
+          data: { shopId: `shop${i % 3}` },
+          priority: i < 21 ? "normal" : "high",
+        }),
+      ),
+    );
+    const batches = sqs.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input);
+    const shape = (url: string) =>
+      batches.filter((b) => b.QueueUrl === url).map((b) => b.Entries?.length);
+    expect([shape(queueUrls.normal), shape(queueUrls.critical)]).toEqual([[10, 10, 1], [2]]);
+    const entries = batches.flatMap((b) => b.Entries ?? []);
+    expect(entries.map((e) => JSON.parse(e.MessageBody ?? "{}").id).sort()).toEqual(
+      jobs.map((job) => job._id).sort(),
+    );
+    expect(entries.every((e) => e.MessageGroupId === JSON.parse(e.MessageBody ?? "{}").group)).toBe(
+      true,
+    );
+    expect(new Set(entries.map((e) => e.MessageGroupId))).toEqual(
+      new Set(["shop0", "shop1", "shop2"]),
+    );
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it("in one turn, a refused insert rejects only its own call", async () => {
+    ddb
+      .on(PutCommand)
+      .resolves({})
+      .on(PutCommand, { Item: { data: JSON.stringify({ n: 1 }) } })
+      .rejects(Object.assign(new Error("throttled"), { name: "ThrottlingException" }));
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [] });
+    const { backgroundJobs } = system();
+    const results = await Promise.allSettled(
+      [0, 1, 2].map((n) => backgroundJobs.scheduleJob({ type: "t", data: { n } })),
+    );
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    const sent = sqs.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries ?? [];
+    expect(sent).toHaveLength(2);
   });
 
   it("writes the types registry once per type per process, even for calls in the same tick", async () => {
     ddb.on(PutCommand).resolves({});
-    sqs.on(SendMessageCommand).resolves({ MessageId: "m1" });
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [] });
     const { backgroundJobs } = system();
     await Promise.all(
       ["a", "a", "b", "a", "b"].map((type) => backgroundJobs.scheduleJob({ type, data: {} })),
@@ -147,13 +210,13 @@ describe("scheduleJob's AWS calls", () => {
 
   it("low and normal priorities go to their lanes", async () => {
     ddb.on(PutCommand).resolves({});
-    sqs.on(SendMessageCommand).resolves({});
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [] });
     const jobs = system();
     await jobs.backgroundJobs.scheduleJob({ type: "t", data: {}, priority: "low" });
     await jobs.backgroundJobs.scheduleJob({ type: "t", data: {}, priority: -9 });
-    expect(sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input.QueueUrl)).toEqual(
-      [queueUrls.low, queueUrls.normal],
-    );
+    expect(
+      sqs.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.QueueUrl),
+    ).toEqual([queueUrls.low, queueUrls.normal]);
   });
 
   it("rejects on a DynamoDB throttle (after the SDK's own retries) and sends nothing", async () => {
@@ -165,13 +228,13 @@ describe("scheduleJob's AWS calls", () => {
     await expect(system().backgroundJobs.scheduleJob({ type: "t", data: {} })).rejects.toThrow(
       /exceeds the allowed throughput/,
     );
-    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
   });
 
   it("resolves when the SQS send fails after the write: the record is kept for the reconciler", async () => {
     ddb.on(PutCommand).resolves({});
     sqs
-      .on(SendMessageCommand)
+      .on(SendMessageBatchCommand)
       .rejects(
         Object.assign(new Error("We encountered an internal error"), { name: "InternalError" }),
       );
@@ -249,9 +312,7 @@ describe("claim and settle are single conditional updates", () => {
       ":running": "running",
     });
     const names = Object.values(input?.ExpressionAttributeNames ?? {});
-    expect(names).toEqual(
-      expect.arrayContaining(["expiresAt", "openType", "dueShard", "dueAt", "leaseUntil"]),
-    );
+    expect(names).toEqual(expect.arrayContaining(["expiresAt", "dueAt", "leaseUntil"]));
     expect(Object.values(input?.ExpressionAttributeValues ?? {})).toContain(1000 + 7 * 86_400);
   });
 

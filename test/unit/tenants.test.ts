@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../lib/index.ts";
 import { createJobSystem } from "../../lib/jobs/api.ts";
+import { messageGroup } from "../../lib/jobs/message.ts";
 import { FakeClock } from "../support/memory/clock.ts";
 import { MemoryJobStore } from "../support/memory/job-store.ts";
 import { MemoryLanes } from "../support/memory/lanes.ts";
@@ -70,5 +71,18 @@ describe("registerPlugin backgroundJobs.tenants", () => {
         backgroundJobs: { tenants: [{ type: "a", key: "data.y" }] },
       }),
     ).toThrow(/r\.backgroundJobs\.tenants\[0\]: "a" already has tenant key "data\.x"/);
+  });
+});
+
+describe("a message's fairness group (its SQS MessageGroupId)", () => {
+  it("is the tenant, the type for a job without one, and a hash for what SQS would refuse", () => {
+    expect(messageGroup({ type: "mail", tenant: "shop-1" })).toBe("shop-1");
+    expect(messageGroup({ type: "mail" })).toBe("type:mail");
+    const long = messageGroup({ type: "mail", tenant: "x".repeat(129) });
+    const spaced = messageGroup({ type: "mail", tenant: "shop 1" });
+    const accented = messageGroup({ type: "mail", tenant: "boutique-é" });
+    for (const group of [long, spaced, accented]) expect(group).toMatch(/^#[0-9a-z]+$/);
+    expect(new Set([long, spaced, accented]).size).toBe(3);
+    expect(messageGroup({ type: "mail", tenant: "shop 1" })).toBe(spaced);
   });
 });

@@ -1,9 +1,4 @@
-import {
-  CANCEL_LOG_MAX_BYTES,
-  cancelRequestBytes,
-  dueShard,
-  indexKeys,
-} from "../../../lib/aws/job-table.ts";
+import { CANCEL_LOG_MAX_BYTES, cancelRequestBytes, indexKeys } from "../../../lib/aws/job-table.ts";
 import type {
   CancelRequest,
   Clock,
@@ -11,8 +6,10 @@ import type {
   JobListPage,
   JobListQuery,
   JobStore,
+  ReconcilerState,
   RunClaim,
 } from "../../../lib/jobs/deps.ts";
+import { openKeysToRead } from "../../../lib/jobs/keys.ts";
 import {
   type ListSource,
   listJobsFrom,
@@ -20,8 +17,11 @@ import {
   type ShardRead,
 } from "../../../lib/jobs/list.ts";
 import { type JobRecord, type JobStatus, TERMINAL } from "../../../lib/jobs/types.ts";
+import { NEVER_DUE } from "../../../lib/resources.ts";
 import { Faults } from "./faults.ts";
 
+/** Entries a `dueIn` page holds. */
+const DUE_PAGE = 50;
 /** How long a cancel log outlives its last request (as in the DynamoDB adapter). */
 const CANCEL_LOG_TTL_SECONDS = 24 * 3600;
 
@@ -41,7 +41,7 @@ export interface MemoryJobStoreOptions {
 
 /**
  * The job table in memory, with the DynamoDB adapter's semantics: the same conditions, the
- * same sparse index keys (so `openJobsOfType` and `dueJobs` answer alike), the same TTL rule
+ * same sparse index keys (so `openJobsOfType` and `dueIn` answer alike), the same TTL rule
  * by the (fake) clock. Records are kept as JSON text, so nothing a caller holds is aliased and
  * values round-trip as they do through the adapter.
  *
@@ -53,6 +53,9 @@ export class MemoryJobStore implements JobStore {
   private readonly records = new Map<string, string>();
   private readonly logs = new Map<string, CancelLog>();
   private readonly faults = new Faults<keyof JobStore>();
+  /** The delivery fronts processes reported, and the reconciler's position. */
+  private readonly fronts = new Map<string, { front: number; at: number }>();
+  private position: string | undefined;
   /** The types registry (the adapter's `#types` item). */
   private readonly types = new Set<string>();
   private readonly listing: ListSource = {
@@ -195,21 +198,42 @@ export class MemoryJobStore implements JobStore {
     return true;
   }
 
-  async openJobsOfType(type: string): Promise<Array<{ _id: string; created: number }>> {
+  async getJobs(ids: readonly string[]): Promise<JobRecord[]> {
+    this.faults.check("getJobs");
+    return ids.map((id) => this.live(this.read(id))).filter((r): r is JobRecord => r !== null);
+  }
+
+  async openJobsOfType(
+    type: string,
+    tenant?: string,
+  ): Promise<Array<{ _id: string; created: number }>> {
     this.faults.check("openJobsOfType");
+    const keys = new Set(openKeysToRead(type, tenant));
     const visibleBefore = this.clock.now() - this.indexLagMs;
     return this.all()
-      .filter((r) => r.openType === type && r.created <= visibleBefore)
+      .filter((r) => r.openKey !== undefined && keys.has(r.openKey) && r.dueAt !== undefined)
+      .filter((r) => (tenant === undefined || r.tenant === tenant) && r.created <= visibleBefore)
       .sort((a, b) => a.created - b.created)
       .map((r) => ({ _id: r._id, created: r.created }));
   }
 
-  async dueJobs(before: number): Promise<string[]> {
-    this.faults.check("dueJobs");
-    return this.all()
-      .filter((r) => r.dueShard !== undefined && r.dueAt !== undefined && r.dueAt <= before)
-      .sort((a, b) => (a.dueAt as number) - (b.dueAt as number))
-      .map((r) => r._id);
+  /** Pages of `DUE_PAGE` entries (the adapter's are DynamoDB's 1 MB), so paging is exercised. */
+  async dueIn(
+    openKey: string,
+    before: number,
+    next?: string,
+  ): Promise<{ ids: string[]; next?: string }> {
+    this.faults.check("dueIn");
+    const after = next === undefined ? undefined : (JSON.parse(next) as [number, string]);
+    const entries = this.all()
+      .filter((r) => r.openKey === openKey && r.dueAt !== undefined && r.dueAt <= before)
+      .map((r) => [r.dueAt as number, r._id] as [number, string])
+      .filter(([dueAt, id]) => !after || dueAt > after[0] || (dueAt === after[0] && id > after[1]))
+      .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
+    const page = entries.slice(0, DUE_PAGE);
+    const last = page.at(-1);
+    const ids = page.map(([, id]) => id);
+    return entries.length > DUE_PAGE && last ? { ids, next: JSON.stringify(last) } : { ids };
   }
 
   async recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full"> {
@@ -264,6 +288,27 @@ export class MemoryJobStore implements JobStore {
     return [...this.logs.entries()].filter(([, log]) => log.dueAt <= before).map(([type]) => type);
   }
 
+  async reportFront(processId: string, front: number, at: number): Promise<void> {
+    this.faults.check("reportFront");
+    this.fronts.set(processId, { front, at });
+  }
+
+  async reconcilerState(): Promise<ReconcilerState> {
+    this.faults.check("reconcilerState");
+    const fronts = [...this.fronts].map(([processId, front]) => ({ processId, ...front }));
+    return this.position === undefined ? { fronts } : { fronts, position: this.position };
+  }
+
+  async saveReconcilerPosition(position: string | null): Promise<void> {
+    this.faults.check("saveReconcilerPosition");
+    this.position = position ?? undefined;
+  }
+
+  async forgetFronts(processIds: readonly string[]): Promise<void> {
+    this.faults.check("forgetFronts");
+    for (const id of processIds) this.fronts.delete(id);
+  }
+
   async listJobs(query: JobListQuery): Promise<JobListPage> {
     this.faults.check("listJobs");
     return listJobsFrom(this.listing, query);
@@ -310,7 +355,7 @@ export class MemoryJobStore implements JobStore {
     const record = this.read(id);
     if (!record || !condition(record)) return null;
     const updated: JobRecord = { ...record, ...defined(changes) };
-    applyIndexKeys(updated, record, id, changes);
+    applyIndexKeys(updated, record, changes);
     return this.write(updated);
   }
 
@@ -342,30 +387,22 @@ function defined<T extends object>(changes: T): Partial<T> {
   ) as Partial<T>;
 }
 
-/** Keeps the sparse index keys in step with a status change (as `applyIndexKeys` in the adapter). */
-function applyIndexKeys(
-  record: JobRecord,
-  before: JobRecord,
-  id: string,
-  changes: JobChanges,
-): void {
+/** Keeps `dueAt` in step with a status change (as `applyIndexKeys` in the adapter). */
+function applyIndexKeys(record: JobRecord, before: JobRecord, changes: JobChanges): void {
   const drop = (...keys: Array<keyof JobRecord>) => {
     for (const key of keys) delete record[key];
   };
   if (TERMINAL.includes(changes.status)) {
-    drop("openType", "dueShard", "dueAt", "leaseUntil", "workTimeout");
+    drop("dueAt", "leaseUntil", "workTimeout");
     return;
   }
-  // DynamoDB's `SET openType = type` reads the type as it was before the update.
-  record.openType = before.type;
   if (changes.expiresAt === undefined) drop("expiresAt");
   if (changes.status === "paused") {
-    drop("dueShard", "dueAt", "leaseUntil", "workTimeout");
-  } else if (changes.status === "running") {
-    record.dueShard = dueShard(id);
-  } else {
-    record.dueShard = dueShard(id);
-    if (changes.after !== undefined && changes.dueAt === undefined) record.dueAt = changes.after;
+    record.dueAt = NEVER_DUE;
+    drop("leaseUntil", "workTimeout");
+  } else if (changes.status !== "running") {
+    // DynamoDB's `SET dueAt = after` reads `after` as it was before the update.
+    if (changes.dueAt === undefined) record.dueAt = changes.after ?? before.after;
     if (changes.nudges === undefined) drop("nudges");
     drop("leaseUntil", "workTimeout");
   }
