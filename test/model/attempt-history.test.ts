@@ -73,7 +73,8 @@ describe("attempt history", () => {
     await world.pump();
     const claimedAt = record(orphan._id).runStartedAt;
     world.crash();
-    await world.advance(31_000);
+    // Its lease (30 s) ends; the reconciler finds it once it is due past staleAfter (60 s).
+    await world.advance(100_000);
     await world.reconcile();
     const [attempt] = record(orphan._id).attempts ?? [];
     expect(attempt?.outcome).toBe("timed out");
