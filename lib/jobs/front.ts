@@ -98,16 +98,20 @@ export function keepReporting(deps: JobDeps, stopping?: AbortSignal): void {
 }
 
 /**
- * The front as the reconciler sees it: the oldest front reported within three report windows,
- * and at most now less the lag a process may have without reporting. Reports older than ten
- * windows are of processes gone: `stale` lists them, to be forgotten.
+ * The front as the reconciler sees it: the oldest front reported within three report windows
+ * (the interval a lagging process reports at), and at most now less the lag a process may have
+ * without reporting. Reports older than ten windows are of processes gone (or caught up):
+ * `stale` lists them, to be forgotten.
  */
 export function deliveryFront(
   settings: Pick<JobSettings, "staleAfterMs" | "frontReportMs">,
   fronts: ReconcilerState["fronts"],
   now: number,
 ): { front: number; stale: string[] } {
-  const window = settings.frontReportMs;
+  // The interval lagging processes report at: a report not renewed within three of them is of
+  // a process that caught up or died, and must not hold the front back (a dead process's last
+  // report kept a crashed run from being expired for 3 x frontReportMs, 30 s by default).
+  const window = reportInterval(settings);
   const fresh = fronts.filter((f) => now - f.at <= 3 * window).map((f) => f.front);
   const stale = fronts.filter((f) => now - f.at > 10 * window).map((f) => f.processId);
   return { front: Math.min(now - lagAllowance(settings), ...fresh), stale };

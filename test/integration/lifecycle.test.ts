@@ -135,7 +135,8 @@ describe("a job's life on the local stack", () => {
     let attempts = 0;
     await backgroundJobs.addWorker({
       type: "life/heartbeat",
-      workTimeout: 600,
+      // 5 steps of 300 ms outlast it; each step's writes renew the lease (slack for a busy machine).
+      workTimeout: 1000,
       async worker(job) {
         attempts += 1;
         for (let i = 1; i <= 5; i += 1) {

@@ -12,8 +12,9 @@ afterEach(() => {
   expect(world.violations).toEqual([]);
 });
 
+/** Awaited with time passing: making a new template waits out the cancel-log cache window. */
 const repeating = (data: Record<string, unknown>, schedule = "every 1 minute") =>
-  world.api.scheduleJob({ type: "B", data, schedule, cancelRepeats: true });
+  world.meanwhile(world.api.scheduleJob({ type: "B", data, schedule, cancelRepeats: true }));
 
 describe("a repeating job scheduled again with cancelRepeats", () => {
   it("keeps the open template of the same type, data and schedule, its schedule and its running occurrence", async () => {
@@ -56,9 +57,13 @@ describe("a repeating job scheduled again with cancelRepeats", () => {
   it("keeps the oldest of identical templates and cancels the others", async () => {
     world = new World();
     // Two made without cancelRepeats (as two servers racing at their first start might).
-    const older = await world.api.scheduleJob({ type: "B", data: {}, schedule: "every 1 minute" });
+    const older = await world.meanwhile(
+      world.api.scheduleJob({ type: "B", data: {}, schedule: "every 1 minute" }),
+    );
     await world.clock.advanceTo(world.clock.now() + 1);
-    const newer = await world.api.scheduleJob({ type: "B", data: {}, schedule: "every 1 minute" });
+    const newer = await world.meanwhile(
+      world.api.scheduleJob({ type: "B", data: {}, schedule: "every 1 minute" }),
+    );
     world.madeLive(older._id);
     world.madeLive(newer._id);
     await world.advance(1000);
@@ -92,39 +97,45 @@ describe("a repeating job scheduled again with cancelRepeats", () => {
     const first = await repeating({ shopId: "s1" });
     world.madeLive(first._id);
     await world.advance(1000);
-    const urgent = await world.api.scheduleJob({
-      type: "B",
-      data: { shopId: "s1" },
-      schedule: "every 1 minute",
-      priority: "high",
-      cancelRepeats: true,
-    });
+    const urgent = await world.meanwhile(
+      world.api.scheduleJob({
+        type: "B",
+        data: { shopId: "s1" },
+        schedule: "every 1 minute",
+        priority: "high",
+        cancelRepeats: true,
+      }),
+    );
     world.madeLive(urgent._id);
     expect(urgent._id).not.toBe(first._id);
     expect(world.record(urgent._id)?.priority).toBe(-10);
     expect(world.record(first._id)?.status).toBe("cancelled");
     await world.advance(1000);
-    const retrying = await world.api.scheduleJob({
-      type: "B",
-      data: { shopId: "s1" },
-      schedule: "every 1 minute",
-      priority: "high",
-      retry: { retries: 5, wait: 60_000, backoff: "exponential" },
-      cancelRepeats: true,
-    });
+    const retrying = await world.meanwhile(
+      world.api.scheduleJob({
+        type: "B",
+        data: { shopId: "s1" },
+        schedule: "every 1 minute",
+        priority: "high",
+        retry: { retries: 5, wait: 60_000, backoff: "exponential" },
+        cancelRepeats: true,
+      }),
+    );
     world.madeLive(retrying._id);
     expect(retrying._id).not.toBe(urgent._id);
     expect(world.record(retrying._id)?.retryWait).toBe(60_000);
     // And the very same options again keep it.
     await world.advance(1000);
-    const same = await world.api.scheduleJob({
-      type: "B",
-      data: { shopId: "s1" },
-      schedule: "every 1 minute",
-      priority: "high",
-      retry: { retries: 5, wait: 60_000, backoff: "exponential" },
-      cancelRepeats: true,
-    });
+    const same = await world.meanwhile(
+      world.api.scheduleJob({
+        type: "B",
+        data: { shopId: "s1" },
+        schedule: "every 1 minute",
+        priority: "high",
+        retry: { retries: 5, wait: 60_000, backoff: "exponential" },
+        cancelRepeats: true,
+      }),
+    );
     expect(same._id).toBe(retrying._id);
   });
 
@@ -138,11 +149,13 @@ describe("a repeating job scheduled again with cancelRepeats", () => {
     const kept = await repeating({ shopId: "s1" });
     world.madeLive(kept._id);
     await world.advance(6000);
-    const other = await world.api.scheduleJob({
-      type: "B",
-      data: { shopId: "s2" },
-      schedule: "every 1 minute",
-    });
+    const other = await world.meanwhile(
+      world.api.scheduleJob({
+        type: "B",
+        data: { shopId: "s2" },
+        schedule: "every 1 minute",
+      }),
+    );
     world.madeLive(other._id);
     await world.clock.advanceTo(world.clock.now() + 1);
     expect((await repeating({ shopId: "s1" }))._id).toBe(kept._id);
