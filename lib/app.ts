@@ -6,7 +6,8 @@ import type { BackgroundJobs } from "./jobs/api.ts";
 import type { JobDeps } from "./jobs/deps.ts";
 import type { Job } from "./jobs/job.ts";
 import type { ReconcileOptions, ReconcileReport } from "./jobs/reconcile.ts";
-import type { CleanupRule, TenantRule } from "./jobs/validate.ts";
+import type { TenantRule } from "./jobs/tenant.ts";
+import type { CleanupRule } from "./jobs/validate.ts";
 import type { LocalStackInfo } from "./local/stack.ts";
 import { PluginRules } from "./plugin-rules.ts";
 import {

@@ -1,5 +1,6 @@
 import { JobValidationError } from "./errors.ts";
-import { validateCleanup, validateTenants } from "./jobs/validate.ts";
+import { validateTenants } from "./jobs/tenant.ts";
+import { validateCleanup } from "./jobs/validate.ts";
 
 const REGISTRATION_KEYS = ["cleanup", "tenants"];
 

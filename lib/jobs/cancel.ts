@@ -4,9 +4,9 @@ import { matchesFilter } from "./match.ts";
 import { endedAttempt, expiryFor, withAttempt, withAudit } from "./records.ts";
 import { removeSchedules } from "./repeat/arm.ts";
 import { endRunsOf } from "./run/begin.ts";
-import { tenantOf } from "./tenant.ts";
+import { DEFAULT_TENANT_KEY, tenantOf } from "./tenant.ts";
 import { CANCELLABLE, type JobRecord, type OperatorAct } from "./types.ts";
-import { type CancelFilter, DEFAULT_TENANT_KEY, validateCancelFilter } from "./validate.ts";
+import { type CancelFilter, validateCancelFilter } from "./validate.ts";
 
 const PARALLEL_WRITES = 16;
 

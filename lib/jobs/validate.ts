@@ -124,33 +124,6 @@ export function validateCleanup(cleanup: unknown, field: string): CleanupRule[] 
   });
 }
 
-export interface TenantRule {
-  type: string;
-  /** Where the tenant is read from: a `data.` path such as `"data.accountId"`. */
-  key: string;
-}
-
-/** The tenant key of a type without a rule: Reaction's shop. */
-export const DEFAULT_TENANT_KEY = "data.shopId";
-
-/** Checks a plugin's `backgroundJobs.tenants` list: `[{ type, key: "data.accountId" }]`. */
-export function validateTenants(tenants: unknown, field: string): TenantRule[] {
-  if (tenants === undefined) return [];
-  if (!Array.isArray(tenants))
-    throw new JobValidationError(field, 'must be an array of { type, key: "data.<field>" }');
-  return tenants.map((rule, i) => {
-    const entry = plainOptions(rule, `${field}[${i}]`, new Set(["type", "key"]));
-    const key = entry.key;
-    if (typeof key !== "string" || !/^data(\.[^.]+)+$/.test(key)) {
-      throw new JobValidationError(
-        `${field}[${i}].key`,
-        `must be a path into the job's data such as "data.accountId", got ${JSON.stringify(key)}`,
-      );
-    }
-    return { type: jobType(entry.type, `${field}[${i}].type`), key };
-  });
-}
-
 /** A `cancelJobs` filter: a type (or an id), whole `data`, and/or single `data.x.y` fields. */
 export interface CancelFilter {
   type?: string;
@@ -202,7 +175,7 @@ export function validateCancelFilter(filter: unknown): CancelFilter {
   return result;
 }
 
-function plainOptions(
+export function plainOptions(
   value: unknown,
   field: string,
   allowed: Set<string>,
@@ -220,7 +193,7 @@ function plainOptions(
   return value as Record<string, unknown>;
 }
 
-function jobType(value: unknown, field: string): string {
+export function jobType(value: unknown, field: string): string {
   if (typeof value !== "string" || value.trim() === "") {
     throw new JobValidationError(field, 'must be a non-empty string such as "saveImage/local"');
   }

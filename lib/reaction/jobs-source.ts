@@ -1,6 +1,6 @@
 import type { JobListPage, JobListQuery, JobStore } from "../jobs/ports.ts";
+import { DEFAULT_TENANT_KEY } from "../jobs/tenant.ts";
 import type { JobRecord } from "../jobs/types.ts";
-import { DEFAULT_TENANT_KEY } from "../jobs/validate.ts";
 
 /**
  * All the `Jobs` view reads: one job by id, pages of a type's or a tenant's jobs from the
