@@ -291,7 +291,7 @@ describe("bgjobs on the local stack (stack.json)", () => {
       "--interval",
       "100ms",
       "--for",
-      "3s",
+      "5s",
       "--jsonl",
     ]);
     await new Promise((resolve) => setTimeout(resolve, 400));

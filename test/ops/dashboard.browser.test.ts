@@ -23,6 +23,11 @@ if (!available && process.env.BGJOBS_REQUIRE_BROWSER)
 if (!available) console.warn(`dashboard browser tests skipped: ${missing}`);
 const SHOTS = join(import.meta.dirname, "../../test-output/dashboard");
 
+/** Waits for what the page shows; patient, since a shared machine can be slow to answer. */
+function poll<T>(read: () => T | Promise<T>) {
+  return expect.poll(read, { timeout: 20_000, interval: 100 });
+}
+
 /** `bgjobs dashboard` running in this process; resolves the URL it printed. */
 function serveDashboard(dataDir: string, flags: string[]) {
   const stop = new AbortController();
@@ -109,20 +114,18 @@ describe.skipIf(!available)("the dashboard in headless Chromium", () => {
     );
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict" });
     const flaky = page.locator('tr[data-type="ops/flaky"]');
-    await expect.poll(() => flaky.count()).toBe(1);
-    await expect
-      .poll(async () => (await flaky.locator("td").nth(7).textContent())?.trim())
-      .toBe("3");
-    await expect.poll(() => page.locator("#throughput-chart canvas").count()).toBeGreaterThan(0);
+    await poll(() => flaky.count()).toBe(1);
+    await poll(async () => (await flaky.locator("td").nth(7).textContent())?.trim()).toBe("3");
+    await poll(() => page.locator("#throughput-chart canvas").count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(SHOTS, "overview.png"), fullPage: true });
   });
 
   it("filters failed jobs (the filters go in the URL), opens one, retries it, and sees it complete", async () => {
     await page.click('nav a[data-nav="jobs"]');
     await page.selectOption('select[name="status"]', "failed");
-    await expect.poll(() => new URL(page.url()).searchParams.get("status")).toBe("failed");
+    await poll(() => new URL(page.url()).searchParams.get("status")).toBe("failed");
     const rows = page.locator("tr[data-job-id]");
-    await expect.poll(() => rows.count()).toBe(3);
+    await poll(() => rows.count()).toBe(3);
     expect(
       (await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-job-id")))).sort(),
     ).toEqual([...failedIds].sort());
@@ -132,21 +135,17 @@ describe.skipIf(!available)("the dashboard in headless Chromium", () => {
 
     const id = failedIds[0] as string;
     await page.click(`tr[data-job-id="${id}"] a`);
-    await expect.poll(() => page.locator("#job-status").textContent()).toBe("failed");
+    await poll(() => page.locator("#job-status").textContent()).toBe("failed");
     expect(await page.locator(".attempts li").count()).toBe(1);
     expect(await page.locator(".attempts li").first().textContent()).toContain("SMTP said no");
     await page.click('button[data-action="retry"]');
     // Live updates: the page reads the job again until it has run.
-    await expect
-      .poll(() => page.locator("#job-status").textContent(), { timeout: 15_000 })
-      .toBe("completed");
-    await expect
-      .poll(() =>
-        page
-          .locator(".attempts li")
-          .evaluateAll((lis) => lis.map((li) => li.getAttribute("data-outcome"))),
-      )
-      .toEqual(["failed", "completed"]);
+    await poll(() => page.locator("#job-status").textContent()).toBe("completed");
+    await poll(() =>
+      page
+        .locator(".attempts li")
+        .evaluateAll((lis) => lis.map((li) => li.getAttribute("data-outcome"))),
+    ).toEqual(["failed", "completed"]);
     expect(await page.locator("table.audit").textContent()).toContain("browser@ci");
     await page.screenshot({ path: join(SHOTS, "job-retried.png"), fullPage: true });
   });
@@ -154,20 +153,18 @@ describe.skipIf(!available)("the dashboard in headless Chromium", () => {
   it("retries all matching failed jobs server-side after showing the count", async () => {
     const origin = new URL(await served.url).origin;
     await page.goto(`${origin}/jobs?type=ops%2Fflaky&status=failed`);
-    await expect.poll(() => page.locator("tr[data-job-id]").count()).toBe(2);
+    await poll(() => page.locator("tr[data-job-id]").count()).toBe(2);
     await page.selectOption('select[name="action"]', "retry");
     await page.click('button[data-bulk="all"]');
-    await expect
-      .poll(() => page.locator("dialog [data-would-change]").getAttribute("data-would-change"))
-      .toBe("2");
+    await poll(() =>
+      page.locator("dialog [data-would-change]").getAttribute("data-would-change"),
+    ).toBe("2");
     await page.screenshot({ path: join(SHOTS, "bulk-confirm.png") });
     await page.click("dialog [data-confirm]");
-    await expect
-      .poll(() => page.locator("dialog [data-changed]").getAttribute("data-changed"))
-      .toBe("2");
+    await poll(() => page.locator("dialog [data-changed]").getAttribute("data-changed")).toBe("2");
     await page.click("dialog .buttons button");
     for (const id of failedIds) await waitForStatus(app, id, "completed");
-    await expect.poll(() => page.locator("tr[data-job-id]").count(), { timeout: 10_000 }).toBe(0);
+    await poll(() => page.locator("tr[data-job-id]").count()).toBe(0);
   });
 
   it("read-only: no action buttons, and a write from the page is refused with 405", async () => {
@@ -177,11 +174,11 @@ describe.skipIf(!available)("the dashboard in headless Chromium", () => {
       const url = await readOnly.url;
       await roPage.goto(url);
       await roPage.goto(`${new URL(url).origin}/jobs/${id}`);
-      await expect.poll(() => roPage.locator("#job-status").textContent()).toBe("failed");
+      await poll(() => roPage.locator("#job-status").textContent()).toBe("failed");
       expect(await roPage.locator("#mode").textContent()).toBe("read-only");
       expect(await roPage.locator('button[data-action="retry"]').count()).toBe(0);
       await roPage.goto(`${new URL(url).origin}/jobs?status=failed`);
-      await expect.poll(() => roPage.locator(`tr[data-job-id="${id}"]`).count()).toBe(1);
+      await poll(() => roPage.locator(`tr[data-job-id="${id}"]`).count()).toBe(1);
       expect(await roPage.locator(".bulk").isVisible()).toBe(false);
       expect(
         await roPage.locator('tr[data-job-id] input[type="checkbox"]').first().isVisible(),
