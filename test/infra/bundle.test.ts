@@ -128,7 +128,11 @@ describe("a deployment is the server start", () => {
       cold("reconciler", {}),
     ]);
     for (const invocation of both) expect(invocation.error).toBeUndefined();
-    expect(await tableItems()).toEqual(before);
+    // Job records only: the reconciler's invocation may do its own bookkeeping meanwhile (drop
+    // a cancel log applied long enough ago, note where its pass got to), which is no cold start's.
+    const jobs = (items: Record<string, unknown>[]) =>
+      items.filter((item) => !String(item._id).startsWith("#"));
+    expect(jobs(await tableItems())).toEqual(jobs(before));
   }, 60_000);
 
   it("a cold start woken by a firing runs that day's occurrence and leaves the template armed", async () => {
