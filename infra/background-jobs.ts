@@ -21,7 +21,6 @@ import {
   triggers,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { RUN_TIME_RULE } from "../lib/jobs/deliver.ts";
 import {
   countMetrics,
   DEFAULT_METRICS_NAMESPACE,
@@ -38,6 +37,7 @@ import {
   LANES,
   type LaneName,
   lanes as laneSettings,
+  RUN_TIME_RULE,
 } from "../lib/resources.ts";
 import { bundleReactionApp, REACTION_HANDLERS, type ReactionAppProps } from "./reaction-bundle.ts";
 

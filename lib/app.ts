@@ -1,6 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { RedriveReport } from "./aws/redrive.ts";
-import { type BackendOptions, type JobBackend, runsInLambda, startJobBackend } from "./backend.ts";
+import { type BackendOptions, type JobBackend, startJobBackend } from "./backend.ts";
 import { JobValidationError } from "./errors.ts";
 import type { BackgroundJobs } from "./jobs/api.ts";
 import type { JobDeps } from "./jobs/deps.ts";
@@ -146,11 +146,6 @@ export class App {
     await this.backend?.stop();
     this.backend = undefined;
     this.resetReady();
-  }
-
-  /** True inside a Lambda function that was not told to use the local stack. */
-  get inLambda(): boolean {
-    return runsInLambda(this.options);
   }
 
   /** The local stack's endpoints, table and queue URLs (local backend only, once started). */

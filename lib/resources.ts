@@ -123,3 +123,12 @@ export function resourceNames(prefix: string): ResourceNames {
 export function deadLetterQueueName(queueName: string): string {
   return `${queueName}-dlq`;
 }
+
+/**
+ * How long a run may take in Lambda. `addWorker` refuses a `workTimeout` over the function's
+ * timeout less `registerMarginMs`, and the dispatcher starts a run only while the invocation
+ * has its `workTimeout` plus `startMarginMs` left (the claim, the settling write). The gap
+ * between the two margins covers a cold start and the batch's own reads, so any worker that
+ * registers can start in a fresh invocation.
+ */
+export const RUN_TIME_RULE = { registerMarginMs: 30_000, startMarginMs: 5_000 } as const;

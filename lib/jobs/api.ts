@@ -1,9 +1,9 @@
 import { JobValidationError } from "../errors.ts";
 import type { JobLogger } from "../log.ts";
 import { type JobMetrics, noMetrics } from "../metrics.ts";
+import { RUN_TIME_RULE } from "../resources.ts";
 import { cancelJobs } from "./cancel.ts";
 import { control, remove, rerun, restart } from "./control.ts";
-import { RUN_TIME_RULE } from "./deliver.ts";
 import {
   type Clock,
   DEFAULT_SETTINGS,

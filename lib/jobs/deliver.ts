@@ -1,17 +1,8 @@
-import { lanes } from "../resources.ts";
+import { lanes, RUN_TIME_RULE } from "../resources.ts";
 import type { Delivery, DeliveryOutcome, JobDeps, WorkerSlotsView } from "./deps.ts";
 import { holdMessage, keepReporting, releaseMessage, reportFront } from "./front.ts";
 import { messageAt } from "./message.ts";
 import { type ClaimOutcome, claimAndRun } from "./run/claim.ts";
-
-/**
- * How long a run may take in Lambda. `addWorker` refuses a `workTimeout` over the function's
- * timeout less `registerMarginMs`, and the dispatcher starts a run only while the invocation
- * has its `workTimeout` plus `startMarginMs` left (the claim, the settling write). The gap
- * between the two margins covers a cold start and the batch's own reads, so any worker that
- * registers can start in a fresh invocation.
- */
-export const RUN_TIME_RULE = { registerMarginMs: 30_000, startMarginMs: 5_000 } as const;
 
 /**
  * The invocation a batch runs in (Lambda). With one, the dispatcher never waits: a message

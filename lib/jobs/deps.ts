@@ -120,7 +120,7 @@ export interface JobSettings {
   staleAfterMs: number;
   /**
    * In Lambda: the dispatcher function's timeout. `addWorker` then refuses a `workTimeout`
-   * that could not finish inside one invocation (see `RUN_TIME_RULE` in deliver.ts).
+   * that could not finish inside one invocation (see `RUN_TIME_RULE` in lib/resources.ts).
    */
   functionTimeoutMs?: number;
   /** How often a lagging process reports its delivery front. Default 10 s. */
