@@ -12,7 +12,10 @@ const stack = useLocalApp(
   {
     redeliveryDelaySeconds: 0,
     injectFault: (operation) =>
-      failSends && operation === "SQS.SendMessage" ? new Error("injected") : undefined,
+      // scheduleJob sends through SendMessageBatch (a turn's jobs together).
+      failSends && (operation === "SQS.SendMessage" || operation === "SQS.SendMessageBatch")
+        ? new Error("injected")
+        : undefined,
   },
   [],
   { logger },
