@@ -57,7 +57,7 @@ export interface BackgroundJobsProps {
   logRetention?: logs.RetentionDays;
   /** CloudWatch namespace of the job metrics. Default `DEFAULT_METRICS_NAMESPACE` (lib/names.ts). */
   metricsNamespace?: string;
-  /** Dispatcher memory (MB). Default 512. */
+  /** Memory (MB) of each function: the dispatcher, the reconciler and the startup. Default 512. */
   memorySize?: number;
   /**
    * The dispatcher function's timeout: no run can take longer (a worker's `workTimeout` must
