@@ -2,7 +2,7 @@ import { App, Stack, type StackProps, Validations } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { Construct } from "constructs";
 import { DEFAULT_STACK_NAME, deployEnvNames } from "../lib/names.ts";
-import { BackgroundJobs, type BackgroundJobsProps } from "./background-jobs.ts";
+import { BackgroundJobs, type BackgroundJobsProps } from "./background-jobs/construct.ts";
 import { acknowledgeFindings } from "./nag.ts";
 
 /** The deployable stack: the background-jobs construct with a plugins module or a Reaction app. */

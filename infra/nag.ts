@@ -1,5 +1,5 @@
 import { type aws_lambda as lambda, type Stack, Validations } from "aws-cdk-lib";
-import type { BackgroundJobs } from "./background-jobs.ts";
+import type { BackgroundJobs } from "./background-jobs/construct.ts";
 
 /**
  * The cdk-nag findings this design accepts, each with its reason. Any other finding fails

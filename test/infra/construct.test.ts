@@ -8,11 +8,8 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.ts";
-import {
-  BackgroundJobs,
-  type BackgroundJobsProps,
-  laneVisibilityTimeout,
-} from "../../infra/background-jobs.ts";
+import { BackgroundJobs, type BackgroundJobsProps } from "../../infra/background-jobs/construct.ts";
+import { laneVisibilityTimeout } from "../../infra/background-jobs/resources.ts";
 import { awsOptionsFromEnvironment } from "../../lib/app.ts";
 import { DEFAULT_METRICS_NAMESPACE, envNames, metricNames, SERVICE_NAME } from "../../lib/names.ts";
 import { jobTable, LANES, lanes } from "../../lib/resources.ts";

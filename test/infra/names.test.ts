@@ -14,10 +14,12 @@ import {
 import type { JobMetrics } from "../../lib/observability.ts";
 import { LANES } from "../../lib/resources.ts";
 
-/** The CDK sources, concatenated. */
+/** The CDK sources (the construct's folder included), concatenated. */
 const infraDir = new URL("../../infra/", import.meta.url);
-const infraSource = readdirSync(infraDir)
-  .filter((file) => file.endsWith(".ts"))
+const infraFiles = readdirSync(infraDir, { recursive: true, encoding: "utf8" }).filter((file) =>
+  file.endsWith(".ts"),
+);
+const infraSource = infraFiles
   .map((file) => readFileSync(new URL(file, infraDir), "utf8"))
   .join("\n");
 
@@ -65,6 +67,14 @@ describe("lib/names.ts", () => {
       ...Object.values(metricNames),
       SERVICE_NAME,
     ];
+    // The construct's files are read too, not only infra/'s top level.
+    expect(infraFiles).toEqual(
+      expect.arrayContaining([
+        "app.ts",
+        "background-jobs/construct.ts",
+        "background-jobs/functions.ts",
+      ]),
+    );
     for (const name of names) {
       expect(infraSource, name).not.toMatch(new RegExp(`["'\`]${name}["'\`]`));
     }

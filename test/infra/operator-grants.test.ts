@@ -5,7 +5,7 @@ import { App, type CfnElement, aws_iam as iam, Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackgroundJobs } from "../../infra/background-jobs.ts";
+import { BackgroundJobs } from "../../infra/background-jobs/construct.ts";
 import { stackOutputNames } from "../../lib/names.ts";
 import { fromOutputs } from "../../lib/ops/connect.ts";
 import { JOB_TABLE_INDEXES, LANES } from "../../lib/resources.ts";

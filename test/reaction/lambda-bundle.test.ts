@@ -15,7 +15,7 @@ import { gzipSync } from "node:zlib";
 import { App, type CfnElement, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackgroundJobs } from "../../infra/background-jobs.ts";
+import { BackgroundJobs } from "../../infra/background-jobs/construct.ts";
 import { type JobBackend, startJobBackend } from "../../lib/backend.ts";
 import { waitForStatus } from "../support/local-app.ts";
 import { sqsEvent } from "../support/sqs-event.ts";

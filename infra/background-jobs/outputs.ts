@@ -1,0 +1,39 @@
+import { CfnOutput } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import { stackOutputNames } from "../../lib/names.ts";
+import { LANES } from "../../lib/resources.ts";
+import type { JobResources } from "./resources.ts";
+
+/**
+ * The outputs `bgjobs --stack NAME` reads (names in lib/names.ts): the table, each lane's
+ * queue and DLQ, the job schedule group and the scheduler role.
+ *
+ * @example addOutputs(this, resources);
+ */
+export function addOutputs(scope: Construct, resources: JobResources): void {
+  const output = (key: string, value: string, description: string) =>
+    new CfnOutput(scope, key, { key, value, description });
+  output(stackOutputNames.tableName, resources.table.tableName, "The job table");
+  for (const lane of LANES) {
+    output(
+      stackOutputNames.queueUrl(lane),
+      resources.queues[lane].queueUrl,
+      `The ${lane} lane's queue`,
+    );
+    output(
+      stackOutputNames.deadLetterQueueUrl(lane),
+      resources.deadLetterQueues[lane].queueUrl,
+      `The ${lane} lane's dead-letter queue`,
+    );
+  }
+  output(
+    stackOutputNames.scheduleGroup,
+    resources.scheduleGroup.scheduleGroupName,
+    "The job schedule group",
+  );
+  output(
+    stackOutputNames.schedulerRoleArn,
+    resources.schedulerRole.roleArn,
+    "The role EventBridge Scheduler sends job messages with",
+  );
+}
