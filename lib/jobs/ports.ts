@@ -10,8 +10,10 @@ import type { JobRecord, JobStatus } from "./types.ts";
 
 /**
  * What the lifecycle needs from a job table. Every method is one conditional write or one
- * read; the DynamoDB adapter is `lib/aws/job-table.ts`. Conditions that fail are results
- * (`null`, `false`, `"exists"`), never the store's own error names.
+ * read; the DynamoDB adapter is `lib/aws/dynamo/job-store.ts`. Conditions that fail are results
+ * (`null`, `false`, `"exists"`), never the store's own error names. The rules a store applies
+ * are in `lib/jobs`: index keys (`index-keys.ts`), the cancel log's size and lifetime
+ * (`cancel-log.ts`), reserved ids (`keys.ts`).
  */
 export interface JobStore {
   /** Writes a new job, unless a job with its id exists. */
@@ -70,8 +72,8 @@ export interface JobStore {
    */
   dueIn(openKey: string, before: number, next?: string): Promise<{ ids: string[]; next?: string }>;
   /**
-   * Appends a cancel request to its type's log, which claims read: `"full"` when the log holds
-   * as many bytes as it may (the caller then waits out the index lag instead).
+   * Appends a cancel request to its type's log, which claims read: `"full"` when the log has
+   * no room for it (`cancelLogRoom`; the caller then waits out the index lag instead).
    */
   recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full">;
   /** The cancel requests recorded for a type (strongly consistent). */

@@ -5,10 +5,10 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CANCEL_LOG_PREFIX, DynamoJobStore } from "../../lib/aws/job-table.ts";
+import { DynamoJobStore } from "../../lib/aws/dynamo/job-store.ts";
 import { JobValidationError } from "../../lib/errors.ts";
 import type { CancelRequest, JobListPage, JobListQuery, JobStore } from "../../lib/jobs/deps.ts";
-import { openKeysToRead } from "../../lib/jobs/keys.ts";
+import { CANCEL_LOG_PREFIX, openKeysToRead } from "../../lib/jobs/keys.ts";
 import type { JobRecord, JsonObject } from "../../lib/jobs/types.ts";
 import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
 import { captureLogger } from "../support/capture-logger.ts";
