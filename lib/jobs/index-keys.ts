@@ -38,7 +38,7 @@ export interface StatusFollowers {
  * given, or the record's `after`. An open job loses its TTL unless one is given, and a job
  * that is not running loses its lease; a fresh due time restarts the re-send backoff.
  *
- * @example followStatus({ status: "completed" }) // { remove: ["dueAt", "leaseUntil", "workTimeout"] }
+ * @example followStatus({ status: "paused" }).dueAt // NEVER_DUE
  */
 export function followStatus(changes: JobChanges): StatusFollowers {
   const { status } = changes;

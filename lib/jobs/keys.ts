@@ -18,7 +18,7 @@ export const CANCEL_LOGS_KEY = "#cancels";
  * so a listing by tenant knows which types to read.
  */
 export const TYPES_REGISTRY_ID = "#types";
-/** Where processes report their delivery fronts: `PROGRESS_SHARDS` items, one attribute a process. */
+/** Where processes report their delivery fronts: `PROGRESS_SHARDS` items, an attribute each. */
 export const PROGRESS_PREFIX = "#progress#";
 /** How many progress items the fronts spread over (one hot item would throttle). */
 export const PROGRESS_SHARDS = 8;

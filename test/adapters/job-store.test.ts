@@ -7,8 +7,15 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../lib/aws/dynamo/job-store.ts";
 import { JobValidationError } from "../../lib/errors.ts";
+import {
+  CANCEL_LOG_MAX_BYTES,
+  cancelLogBytes,
+  cancelLogRoom,
+  cancelRequestBytes,
+} from "../../lib/jobs/cancel-log.ts";
 import type { CancelRequest, JobListPage, JobListQuery, JobStore } from "../../lib/jobs/deps.ts";
-import { CANCEL_LOG_PREFIX, openKeysToRead } from "../../lib/jobs/keys.ts";
+import { followStatus, indexKeys } from "../../lib/jobs/index-keys.ts";
+import { CANCEL_LOG_PREFIX, NEVER_DUE, openKeysToRead } from "../../lib/jobs/keys.ts";
 import type { JobRecord, JsonObject } from "../../lib/jobs/types.ts";
 import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
 import { captureLogger } from "../support/capture-logger.ts";
@@ -684,5 +691,44 @@ describe("MemoryJobStore's test hooks", () => {
     await expect(store.claimJob(record._id, claimOf(record))).rejects.toThrow();
     expect(store.all()[0]?.status).toBe("ready");
     expect(await store.claimJob(record._id, claimOf(record))).toHaveProperty("claimed");
+  });
+});
+
+describe("the rules both stores apply (lib/jobs)", () => {
+  it("an inserted job carries its shard keys, and `dueAt` only while open (never, when paused)", () => {
+    const open = job({ status: "waiting", after: T0 + 5 });
+    expect(indexKeys(open)).toEqual({
+      typeKey: expect.stringMatching(new RegExp(`^${open.type}#\\d+$`)),
+      openKey: expect.stringMatching(new RegExp(`^${open.type}#\\d+$`)),
+      dueAt: T0 + 5,
+    });
+    expect(indexKeys(job({ status: "paused" })).dueAt).toBe(NEVER_DUE);
+    expect(indexKeys(job({ status: "completed" }))).not.toHaveProperty("dueAt");
+  });
+
+  it("a status change moves `dueAt`, the lease, the TTL and the re-send backoff with it", () => {
+    expect(followStatus({ status: "failed", leaseUntil: 1 })).toEqual({
+      remove: ["dueAt", "leaseUntil", "workTimeout"],
+    });
+    expect(followStatus({ status: "paused" })).toEqual({
+      dueAt: NEVER_DUE,
+      remove: ["expiresAt", "leaseUntil", "workTimeout"],
+    });
+    expect(followStatus({ status: "running", expiresAt: 9 })).toEqual({ remove: [] });
+    expect(followStatus({ status: "waiting", after: T0 })).toEqual({
+      dueAt: T0,
+      remove: ["expiresAt", "nudges", "leaseUntil", "workTimeout"],
+    });
+    expect(followStatus({ status: "ready", nudges: 2 }).dueAt).toBe("after");
+    expect(followStatus({ status: "ready", dueAt: T0, after: T0 + 1 })).not.toHaveProperty("dueAt");
+  });
+
+  it("a cancel request counts its filter's UTF-8 bytes, and one past the log's size never fits", () => {
+    const request = { filter: '{"type":"é"}', at: T0 };
+    expect(cancelRequestBytes(request)).toBe(13 + 40);
+    expect(cancelLogBytes([request, request])).toBe(2 * 53);
+    expect(cancelLogRoom(request)).toEqual({ bytes: 53, room: CANCEL_LOG_MAX_BYTES - 53 });
+    const huge = { filter: "x".repeat(CANCEL_LOG_MAX_BYTES), at: T0 };
+    expect(cancelLogRoom(huge).room).toBeLessThan(0);
   });
 });

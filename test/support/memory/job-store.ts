@@ -345,7 +345,7 @@ export class MemoryJobStore implements JobStore {
     };
   }
 
-  /** A conditional update: the changes and what follows their status (`followStatus`), if `condition` holds. */
+  /** A conditional update: the changes and what follows their status, if `condition` holds. */
   private update(
     id: string,
     changes: JobChanges,
