@@ -2,7 +2,7 @@
  * The cancel log's rules: how much a type's log may hold and how long it outlives its last
  * request. Both job stores apply them; the statements that append and drop are theirs.
  */
-import type { CancelRequest } from "./ports.ts";
+import type { CancelLogSpace, CancelRequest } from "./ports.ts";
 
 /**
  * The most a type's cancel log may hold, in bytes (see `cancelRequestBytes`). DynamoDB items
@@ -30,11 +30,11 @@ export function cancelLogBytes(requests: readonly CancelRequest[]): number {
 
 /**
  * Where a request fits: its `bytes`, and `room`, the most its log may hold before it for it to
- * be appended. A negative `room` means it never fits: the log is then "full" for it.
+ * be appended. A negative `room` means it never fits: the log is "full" for it, unasked.
  *
  * @example cancelLogRoom({ filter: "{}", at: 0 }) // { bytes: 42, room: 262_102 }
  */
-export function cancelLogRoom(request: CancelRequest): { bytes: number; room: number } {
+export function cancelLogRoom(request: CancelRequest): CancelLogSpace {
   const bytes = cancelRequestBytes(request);
   return { bytes, room: CANCEL_LOG_MAX_BYTES - bytes };
 }

@@ -72,10 +72,16 @@ export interface JobStore {
    */
   dueIn(openKey: string, before: number, next?: string): Promise<{ ids: string[]; next?: string }>;
   /**
-   * Appends a cancel request to its type's log, which claims read: `"full"` when the log has
-   * no room for it (`cancelLogRoom`; the caller then waits out the index lag instead).
+   * Appends a cancel request to its type's log, which claims read, only while the log holds at
+   * most `space.room` bytes; the log then counts `space.bytes` more. `"full"` when it holds more
+   * (the caller then waits out the index lag instead). How big a log may grow is the caller's
+   * rule (`cancelLogRoom` in `cancel-log.ts`), not the store's.
    */
-  recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full">;
+  recordCancel(
+    type: string,
+    request: CancelRequest,
+    space: CancelLogSpace,
+  ): Promise<"recorded" | "full">;
   /** The cancel requests recorded for a type (strongly consistent). */
   cancelsFor(type: string): Promise<CancelRequest[]>;
   /** Drops these requests from the type's log (they have been applied); others stay. */
@@ -148,6 +154,12 @@ export interface RunClaim {
  * jobs by type, due jobs by time) and writes `expiresAt` only when given.
  */
 export type JobChanges = Partial<JobRecord> & { status: JobStatus };
+
+/** A cancel request's share of its log (`bytes`), and the most the log may hold before it (`room`). */
+export interface CancelLogSpace {
+  bytes: number;
+  room: number;
+}
 
 export interface CancelRequest {
   /** The filter as validated, JSON. */

@@ -84,6 +84,11 @@ const claimOf = (record: JobRecord, now = T0, runId = unique("R")) => ({
   workTimeout: 60_000,
 });
 
+/** Appends to a type's cancel log with the room `cancelJobs` gives it. */
+function append(store: JobStore, type: string, request: CancelRequest) {
+  return store.recordCancel(type, request, cancelLogRoom(request));
+}
+
 function jobStoreContract(name: string, makeWorld: MakeWorld): void {
   describe(name, () => {
     it("inserts a job once: the same id again is `exists`, and the first record stays", async () => {
@@ -552,8 +557,8 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
         const { store } = makeWorld();
         const type = unique("type");
         expect(await store.cancelsFor(type)).toEqual([]);
-        expect(await store.recordCancel(type, request(T0))).toBe("recorded");
-        expect(await store.recordCancel(type, request(T0 + 1))).toBe("recorded");
+        expect(await append(store, type, request(T0))).toBe("recorded");
+        expect(await append(store, type, request(T0 + 1))).toBe("recorded");
         expect(await store.cancelsFor(type)).toEqual([request(T0), request(T0 + 1)]);
         expect(await store.cancelsFor(unique("type"))).toEqual([]);
       });
@@ -561,8 +566,8 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
       it("is found by the oldest pending request's time, and is never a job", async () => {
         const { store } = makeWorld();
         const type = unique("type");
-        await store.recordCancel(type, request(T0 + 100));
-        await store.recordCancel(type, request(T0 + 200));
+        await append(store, type, request(T0 + 100));
+        await append(store, type, request(T0 + 200));
         expect(await store.typesWithCancels(T0 + 99)).not.toContain(type);
         expect(await store.typesWithCancels(T0 + 100)).toContain(type);
         expect(await store.getJob(`${CANCEL_LOG_PREFIX}${type}`)).toBeNull();
@@ -578,15 +583,15 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
         const { store } = makeWorld();
         const type = unique("type");
         const [a, b, c] = [request(T0), request(T0 + 1), request(T0 + 2)];
-        await store.recordCancel(type, a);
-        await store.recordCancel(type, b);
+        await append(store, type, a);
+        await append(store, type, b);
         // Same time, other filter: not the applied request.
-        await store.recordCancel(type, request(T0, '{"type":"other"}'));
+        await append(store, type, request(T0, '{"type":"other"}'));
         await store.dropCancels(type, [a]);
         expect(await store.cancelsFor(type)).toEqual([b, request(T0, '{"type":"other"}')]);
 
         // Racing a drop: whichever wins, the new request survives; a lost drop retries later.
-        await Promise.all([store.dropCancels(type, [b]), store.recordCancel(type, c)]);
+        await Promise.all([store.dropCancels(type, [b]), append(store, type, c)]);
         const after = await store.cancelsFor(type);
         expect(after).toContainEqual(c);
         await store.dropCancels(type, [b]);
@@ -599,13 +604,13 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
       it("is gone once every request is dropped", async () => {
         const { store } = makeWorld();
         const type = unique("type");
-        await store.recordCancel(type, request(T0));
-        await store.recordCancel(type, request(T0 + 1));
+        await append(store, type, request(T0));
+        await append(store, type, request(T0 + 1));
         await store.dropCancels(type, [request(T0), request(T0 + 1)]);
         expect(await store.cancelsFor(type)).toEqual([]);
         expect(await store.typesWithCancels(Number.MAX_SAFE_INTEGER)).not.toContain(type);
         await store.dropCancels(type, [request(T0)]); // a drop on no log is fine
-        expect(await store.recordCancel(type, request(T0 + 2))).toBe("recorded");
+        expect(await append(store, type, request(T0 + 2))).toBe("recorded");
         expect(await store.cancelsFor(type)).toEqual([request(T0 + 2)]);
       });
 
@@ -613,14 +618,13 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
         const { store } = makeWorld();
         const type = unique("type");
         const big = (n: number) => request(T0 + n, `{"type":"${"x".repeat(60 * 1024)}${n}"}`);
-        for (let n = 0; n < 4; n += 1)
-          expect(await store.recordCancel(type, big(n))).toBe("recorded");
-        expect(await store.recordCancel(type, big(4))).toBe("full");
+        for (let n = 0; n < 4; n += 1) expect(await append(store, type, big(n))).toBe("recorded");
+        expect(await append(store, type, big(4))).toBe("full");
         expect(await store.cancelsFor(type)).toHaveLength(4);
         // A small one still fits beside four 60 KB ones.
-        expect(await store.recordCancel(type, request(T0 + 9))).toBe("recorded");
+        expect(await append(store, type, request(T0 + 9))).toBe("recorded");
         await store.dropCancels(type, [big(0)]);
-        expect(await store.recordCancel(type, big(4))).toBe("recorded");
+        expect(await append(store, type, big(4))).toBe("recorded");
         expect((await store.cancelsFor(type)).map((r) => r.at)).toEqual(
           [1, 2, 3, 9, 4].map((n) => T0 + n),
         );
@@ -670,7 +674,7 @@ describe("DynamoJobStore's items", () => {
     expect((await raw(record._id))?.data).toBe(JSON.stringify(tricky()));
 
     const type = unique("type");
-    await store.recordCancel(type, { filter: "{}", at: T0 });
+    await append(store, type, { filter: "{}", at: T0 });
     expect(await raw(`${CANCEL_LOG_PREFIX}${type}`)).toMatchObject({ version: 1, dueAt: T0 });
     await store.dropCancels(type, [{ filter: "{}", at: T0 }]);
     expect(await raw(`${CANCEL_LOG_PREFIX}${type}`)).toBeUndefined();

@@ -1,28 +1,22 @@
 /**
  * A type's cancel log: one item the claims read, appended to by `cancelJobs` and trimmed by
- * the reconciler. How much it may hold and how long it lives are `lib/jobs/cancel-log.ts`'s
- * rules; these are the statements.
+ * the reconciler. How much it may hold (the caller's `space`), how requests are counted and how
+ * long it lives are `lib/jobs/cancel-log.ts`'s rules; these are the statements.
  */
 import { DeleteCommand, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import {
-  cancelLogBytes,
-  cancelLogExpiry,
-  cancelLogRoom,
-  remainingCancels,
-} from "../../jobs/cancel-log.ts";
+import { cancelLogBytes, cancelLogExpiry, remainingCancels } from "../../jobs/cancel-log.ts";
 import { CANCEL_LOGS_KEY, cancelLogIdFor, typeOfCancelLog } from "../../jobs/keys.ts";
-import type { CancelRequest } from "../../jobs/ports.ts";
+import type { CancelLogSpace, CancelRequest } from "../../jobs/ports.ts";
 import { jobTable } from "../../resources.ts";
 import { isConditionFailure, type JobTable, queryAll } from "./table.ts";
 
-/** Appends a request to its type's log, unless the log has no room for it (`"full"`). */
+/** Appends a request to its type's log while the log holds at most `space.room` bytes. */
 export async function recordCancel(
   table: JobTable,
   type: string,
   request: CancelRequest,
+  space: CancelLogSpace,
 ): Promise<"recorded" | "full"> {
-  const { bytes, room } = cancelLogRoom(request);
-  if (room < 0) return "full";
   try {
     await table.client.send(
       new UpdateCommand({
@@ -48,9 +42,9 @@ export async function recordCancel(
           ":at": request.at,
           ":logs": CANCEL_LOGS_KEY,
           ":ttl": cancelLogExpiry(request, table.now()),
-          ":bytes": bytes,
+          ":bytes": space.bytes,
           ":one": 1,
-          ":room": room,
+          ":room": space.room,
         },
       }),
     );

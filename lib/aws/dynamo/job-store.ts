@@ -5,6 +5,7 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type {
+  CancelLogSpace,
   CancelRequest,
   JobChanges,
   JobListQuery,
@@ -84,8 +85,8 @@ export class DynamoJobStore implements JobStore {
   dueIn(openKey: string, before: number, next?: string) {
     return listing.dueIn(this.table, openKey, before, next);
   }
-  recordCancel(type: string, request: CancelRequest) {
-    return cancelLog.recordCancel(this.table, type, request);
+  recordCancel(type: string, request: CancelRequest, space: CancelLogSpace) {
+    return cancelLog.recordCancel(this.table, type, request, space);
   }
   cancelsFor(type: string) {
     return cancelLog.cancelsFor(this.table, type);

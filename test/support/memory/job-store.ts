@@ -1,10 +1,6 @@
-import {
-  cancelLogBytes,
-  cancelLogExpiry,
-  cancelLogRoom,
-  remainingCancels,
-} from "../../../lib/jobs/cancel-log.ts";
+import { cancelLogBytes, cancelLogExpiry, remainingCancels } from "../../../lib/jobs/cancel-log.ts";
 import type {
+  CancelLogSpace,
   CancelRequest,
   Clock,
   JobChanges,
@@ -239,14 +235,17 @@ export class MemoryJobStore implements JobStore {
     return entries.length > DUE_PAGE && last ? { ids, next: JSON.stringify(last) } : { ids };
   }
 
-  async recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full"> {
+  async recordCancel(
+    type: string,
+    request: CancelRequest,
+    space: CancelLogSpace,
+  ): Promise<"recorded" | "full"> {
     this.faults.check("recordCancel");
-    const { bytes, room } = cancelLogRoom(request);
     const log = this.logs.get(type);
-    if (room < 0 || (log && log.bytes > room)) return "full";
+    if (log && log.bytes > space.room) return "full";
     this.logs.set(type, {
       cancels: [...(log?.cancels ?? []), { filter: request.filter, at: request.at }],
-      bytes: (log?.bytes ?? 0) + bytes,
+      bytes: (log?.bytes ?? 0) + space.bytes,
       version: (log?.version ?? 0) + 1,
       dueAt: log?.dueAt ?? request.at,
       expiresAt: cancelLogExpiry(request, this.clock.now()),
