@@ -6,7 +6,7 @@ import {
   type FaultInjector,
   type RequestCounter,
 } from "./aws/clients.ts";
-import { DynamoJobStore } from "./aws/job-table.ts";
+import { DynamoJobStore } from "./aws/dynamo/job-store.ts";
 import { SqsLanes } from "./aws/lanes.ts";
 import { type RedriveReport, redriveDeadLetterQueues } from "./aws/redrive.ts";
 import { EventBridgeSchedules } from "./aws/schedules.ts";

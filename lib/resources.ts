@@ -38,7 +38,8 @@ export const jobTable = {
      * paused job is due never (`NEVER_DUE`). `cancelJobs` and `resume()` read a type's shards
      * (a tenant's, for a filter on the tenant key); the reconciler reads the ones due before
      * the delivery front (see `lib/jobs/reconcile.ts`). Cancel logs sit in one partition of
-     * their own, `CANCEL_LOGS_KEY`, due at their oldest request.
+     * their own, `CANCEL_LOGS_KEY`, due at their oldest request. Reserved ids and keys:
+     * `lib/jobs/keys.ts`.
      */
     open: {
       name: "open",
@@ -70,12 +71,6 @@ export const jobTable = {
   /** Of those, how many one tenant's jobs of a type spread over. */
   tenantShards: 4,
 } as const;
-
-/** `dueAt` of a paused job: in the `open` index (cancellable), never due. */
-export const NEVER_DUE = Number.MAX_SAFE_INTEGER;
-
-/** The `open` index partition of the cancel logs. */
-export const CANCEL_LOGS_KEY = "#cancels";
 
 /** Every index of the job table, as provisioning and the CDK construct create them. */
 export const JOB_TABLE_INDEXES: readonly IndexDefinition[] = Object.values(jobTable.indexes);

@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { JobMessage, LaneQueue } from "../jobs/deps.ts";
-import { type LaneName, lanes } from "../resources.ts";
+import { clampDelay } from "../jobs/lane-delay.ts";
+import type { LaneName } from "../resources.ts";
 
 /** SQS takes at most 10 entries per `SendMessageBatch`. */
 const SEND_BATCH_SIZE = 10;
@@ -88,13 +89,4 @@ export function queueUrlForArn(
 ): string | undefined {
   const name = queueArn.split(":").pop();
   return Object.values(queueUrls).find((url) => url.endsWith(`/${name}`));
-}
-
-/**
- * SQS accepts whole seconds from 0 to 900: a delay is rounded up, so a job is never early.
- *
- * @example clampDelay(1.2) // 2
- */
-export function clampDelay(delaySeconds: number): number {
-  return Math.min(lanes.maxDelaySeconds, Math.max(0, Math.ceil(delaySeconds)));
 }

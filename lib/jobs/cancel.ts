@@ -1,3 +1,4 @@
+import { cancelLogRoom } from "./cancel-log.ts";
 import type { CancelRequest, JobChanges, JobDeps } from "./deps.ts";
 import { forEachLimited } from "./enqueue.ts";
 import { matchesFilter } from "./match.ts";
@@ -32,7 +33,9 @@ export async function cancelJobs(deps: JobDeps, filter: Record<string, unknown>)
   }
   const type = valid.type as string;
   const request: CancelRequest = { filter: JSON.stringify(valid), at };
-  const logged = await deps.store.recordCancel(type, request);
+  const space = cancelLogRoom(request);
+  // A request bigger than any log may hold is never appended: the index alone must do.
+  const logged = space.room < 0 ? "full" : await deps.store.recordCancel(type, request, space);
   const recordedAt = deps.clock.now();
   deps.cancelLogs.delete(type);
   const tenant = tenantOfFilter(deps, type, valid);

@@ -1,8 +1,64 @@
 /**
- * Every name the lifecycle derives from a job: schedule names and occurrence ids. One file,
- * so a name is never built two ways (EventBridge schedule names: `[0-9a-zA-Z-_.]`, 64 at most).
+ * Every key and name the system builds: schedule names, occurrence ids, index shard keys, and
+ * the job table's reserved ids and prefixes. One file, so a name is never built two ways
+ * (EventBridge schedule names: `[0-9a-zA-Z-_.]`, 64 at most). Both job stores import it.
  */
 import { jobTable } from "../resources.ts";
+
+// ---- the job table's own items: ids starting with `#` (job ids never do) -----------------------
+
+/** Every reserved id starts with this; a job id never does (ids are alphanumeric). */
+const RESERVED_ID_START = "#";
+/** A type's cancel log is the item `CANCEL_LOG_PREFIX + type`. */
+export const CANCEL_LOG_PREFIX = "#cancels#";
+/** The `open` index partition (`openKey`) every cancel log sits in, due at its oldest request. */
+export const CANCEL_LOGS_KEY = "#cancels";
+/**
+ * The types registry: one item whose string set `types` holds every job type ever inserted,
+ * so a listing by tenant knows which types to read.
+ */
+export const TYPES_REGISTRY_ID = "#types";
+/** Where processes report their delivery fronts: `PROGRESS_SHARDS` items, an attribute each. */
+export const PROGRESS_PREFIX = "#progress#";
+/** How many progress items the fronts spread over (one hot item would throttle). */
+export const PROGRESS_SHARDS = 8;
+/** A front's attribute on its progress item: this prefix, then the process id. */
+export const FRONT_ATTRIBUTE_PREFIX = "f_";
+/** Where the reconciler keeps the position a pass cut short stopped at. */
+export const RECONCILER_ID = "#reconciler";
+/** `dueAt` of a paused job: in the `open` index (cancellable), never due. */
+export const NEVER_DUE = Number.MAX_SAFE_INTEGER;
+
+/** Is this one of the table's own items (a cancel log, the registry...), never a job? */
+export function isReservedId(id: string): boolean {
+  return id.startsWith(RESERVED_ID_START);
+}
+
+/** The id of a type's cancel log. */
+export function cancelLogIdFor(type: string): string {
+  return CANCEL_LOG_PREFIX + type;
+}
+
+/** The type whose cancel log this id is, or `undefined` for any other id. */
+export function typeOfCancelLog(id: string): string | undefined {
+  return id.startsWith(CANCEL_LOG_PREFIX) ? id.slice(CANCEL_LOG_PREFIX.length) : undefined;
+}
+
+/**
+ * The progress item a process reports its front to.
+ *
+ * @example progressIdFor("lambda-1") // "#progress#4"
+ */
+export function progressIdFor(processId: string): string {
+  return PROGRESS_PREFIX + (stableHash(processId) % PROGRESS_SHARDS);
+}
+
+/** Every progress item's id. */
+export function progressIds(): string[] {
+  return Array.from({ length: PROGRESS_SHARDS }, (_, i) => PROGRESS_PREFIX + i);
+}
+
+// ---- schedule names and occurrence ids ----------------------------------------------------------
 
 /** A template's recurring schedule. */
 export function recurringName(templateId: string): string {
@@ -23,6 +79,8 @@ export function onceName(jobId: string, at: number): string {
 export function occurrenceIdFor(templateId: string, firedAt: number): string {
   return `${templateId}-${new Date(firedAt).toISOString().replace(/[-:]|\.\d{3}/g, "")}`;
 }
+
+// ---- index shard keys ---------------------------------------------------------------------------
 
 /**
  * A string's 32-bit FNV-1a hash (over UTF-16 code units): the same in every process and

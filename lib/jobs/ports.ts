@@ -10,8 +10,10 @@ import type { JobRecord, JobStatus } from "./types.ts";
 
 /**
  * What the lifecycle needs from a job table. Every method is one conditional write or one
- * read; the DynamoDB adapter is `lib/aws/job-table.ts`. Conditions that fail are results
- * (`null`, `false`, `"exists"`), never the store's own error names.
+ * read; the DynamoDB adapter is `lib/aws/dynamo/job-store.ts`. Conditions that fail are results
+ * (`null`, `false`, `"exists"`), never the store's own error names. The rules a store applies
+ * are in `lib/jobs`: index keys (`index-keys.ts`), the cancel log's size and lifetime
+ * (`cancel-log.ts`), reserved ids (`keys.ts`).
  */
 export interface JobStore {
   /** Writes a new job, unless a job with its id exists. */
@@ -70,10 +72,16 @@ export interface JobStore {
    */
   dueIn(openKey: string, before: number, next?: string): Promise<{ ids: string[]; next?: string }>;
   /**
-   * Appends a cancel request to its type's log, which claims read: `"full"` when the log holds
-   * as many bytes as it may (the caller then waits out the index lag instead).
+   * Appends a cancel request to its type's log, which claims read, only while the log holds at
+   * most `space.room` bytes; the log then counts `space.bytes` more. `"full"` when it holds more
+   * (the caller then waits out the index lag instead). How big a log may grow is the caller's
+   * rule (`cancelLogRoom` in `cancel-log.ts`), not the store's.
    */
-  recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full">;
+  recordCancel(
+    type: string,
+    request: CancelRequest,
+    space: CancelLogSpace,
+  ): Promise<"recorded" | "full">;
   /** The cancel requests recorded for a type (strongly consistent). */
   cancelsFor(type: string): Promise<CancelRequest[]>;
   /** Drops these requests from the type's log (they have been applied); others stay. */
@@ -146,6 +154,12 @@ export interface RunClaim {
  * jobs by type, due jobs by time) and writes `expiresAt` only when given.
  */
 export type JobChanges = Partial<JobRecord> & { status: JobStatus };
+
+/** A cancel request's share of its log (`bytes`), and the most the log may hold before it (`room`). */
+export interface CancelLogSpace {
+  bytes: number;
+  room: number;
+}
 
 export interface CancelRequest {
   /** The filter as validated, JSON. */

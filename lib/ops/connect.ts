@@ -1,7 +1,7 @@
 import { hostname, userInfo } from "node:os";
 import type { App } from "../app.ts";
 import { type AwsClients, createClients } from "../aws/clients.ts";
-import { DynamoJobStore } from "../aws/job-table.ts";
+import { DynamoJobStore } from "../aws/dynamo/job-store.ts";
 import { SqsLanes } from "../aws/lanes.ts";
 import { redriveDeadLetterQueues } from "../aws/redrive.ts";
 import { EventBridgeSchedules } from "../aws/schedules.ts";

@@ -5,10 +5,17 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CANCEL_LOG_PREFIX, DynamoJobStore } from "../../lib/aws/job-table.ts";
+import { DynamoJobStore } from "../../lib/aws/dynamo/job-store.ts";
 import { JobValidationError } from "../../lib/errors.ts";
+import {
+  CANCEL_LOG_MAX_BYTES,
+  cancelLogBytes,
+  cancelLogRoom,
+  cancelRequestBytes,
+} from "../../lib/jobs/cancel-log.ts";
 import type { CancelRequest, JobListPage, JobListQuery, JobStore } from "../../lib/jobs/deps.ts";
-import { openKeysToRead } from "../../lib/jobs/keys.ts";
+import { followStatus, indexKeys } from "../../lib/jobs/index-keys.ts";
+import { CANCEL_LOG_PREFIX, NEVER_DUE, openKeysToRead } from "../../lib/jobs/keys.ts";
 import type { JobRecord, JsonObject } from "../../lib/jobs/types.ts";
 import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
 import { captureLogger } from "../support/capture-logger.ts";
@@ -76,6 +83,11 @@ const claimOf = (record: JobRecord, now = T0, runId = unique("R")) => ({
   now,
   workTimeout: 60_000,
 });
+
+/** Appends to a type's cancel log with the room `cancelJobs` gives it. */
+function append(store: JobStore, type: string, request: CancelRequest) {
+  return store.recordCancel(type, request, cancelLogRoom(request));
+}
 
 function jobStoreContract(name: string, makeWorld: MakeWorld): void {
   describe(name, () => {
@@ -545,8 +557,8 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
         const { store } = makeWorld();
         const type = unique("type");
         expect(await store.cancelsFor(type)).toEqual([]);
-        expect(await store.recordCancel(type, request(T0))).toBe("recorded");
-        expect(await store.recordCancel(type, request(T0 + 1))).toBe("recorded");
+        expect(await append(store, type, request(T0))).toBe("recorded");
+        expect(await append(store, type, request(T0 + 1))).toBe("recorded");
         expect(await store.cancelsFor(type)).toEqual([request(T0), request(T0 + 1)]);
         expect(await store.cancelsFor(unique("type"))).toEqual([]);
       });
@@ -554,8 +566,8 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
       it("is found by the oldest pending request's time, and is never a job", async () => {
         const { store } = makeWorld();
         const type = unique("type");
-        await store.recordCancel(type, request(T0 + 100));
-        await store.recordCancel(type, request(T0 + 200));
+        await append(store, type, request(T0 + 100));
+        await append(store, type, request(T0 + 200));
         expect(await store.typesWithCancels(T0 + 99)).not.toContain(type);
         expect(await store.typesWithCancels(T0 + 100)).toContain(type);
         expect(await store.getJob(`${CANCEL_LOG_PREFIX}${type}`)).toBeNull();
@@ -571,15 +583,15 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
         const { store } = makeWorld();
         const type = unique("type");
         const [a, b, c] = [request(T0), request(T0 + 1), request(T0 + 2)];
-        await store.recordCancel(type, a);
-        await store.recordCancel(type, b);
+        await append(store, type, a);
+        await append(store, type, b);
         // Same time, other filter: not the applied request.
-        await store.recordCancel(type, request(T0, '{"type":"other"}'));
+        await append(store, type, request(T0, '{"type":"other"}'));
         await store.dropCancels(type, [a]);
         expect(await store.cancelsFor(type)).toEqual([b, request(T0, '{"type":"other"}')]);
 
         // Racing a drop: whichever wins, the new request survives; a lost drop retries later.
-        await Promise.all([store.dropCancels(type, [b]), store.recordCancel(type, c)]);
+        await Promise.all([store.dropCancels(type, [b]), append(store, type, c)]);
         const after = await store.cancelsFor(type);
         expect(after).toContainEqual(c);
         await store.dropCancels(type, [b]);
@@ -592,13 +604,13 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
       it("is gone once every request is dropped", async () => {
         const { store } = makeWorld();
         const type = unique("type");
-        await store.recordCancel(type, request(T0));
-        await store.recordCancel(type, request(T0 + 1));
+        await append(store, type, request(T0));
+        await append(store, type, request(T0 + 1));
         await store.dropCancels(type, [request(T0), request(T0 + 1)]);
         expect(await store.cancelsFor(type)).toEqual([]);
         expect(await store.typesWithCancels(Number.MAX_SAFE_INTEGER)).not.toContain(type);
         await store.dropCancels(type, [request(T0)]); // a drop on no log is fine
-        expect(await store.recordCancel(type, request(T0 + 2))).toBe("recorded");
+        expect(await append(store, type, request(T0 + 2))).toBe("recorded");
         expect(await store.cancelsFor(type)).toEqual([request(T0 + 2)]);
       });
 
@@ -606,14 +618,13 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
         const { store } = makeWorld();
         const type = unique("type");
         const big = (n: number) => request(T0 + n, `{"type":"${"x".repeat(60 * 1024)}${n}"}`);
-        for (let n = 0; n < 4; n += 1)
-          expect(await store.recordCancel(type, big(n))).toBe("recorded");
-        expect(await store.recordCancel(type, big(4))).toBe("full");
+        for (let n = 0; n < 4; n += 1) expect(await append(store, type, big(n))).toBe("recorded");
+        expect(await append(store, type, big(4))).toBe("full");
         expect(await store.cancelsFor(type)).toHaveLength(4);
         // A small one still fits beside four 60 KB ones.
-        expect(await store.recordCancel(type, request(T0 + 9))).toBe("recorded");
+        expect(await append(store, type, request(T0 + 9))).toBe("recorded");
         await store.dropCancels(type, [big(0)]);
-        expect(await store.recordCancel(type, big(4))).toBe("recorded");
+        expect(await append(store, type, big(4))).toBe("recorded");
         expect((await store.cancelsFor(type)).map((r) => r.at)).toEqual(
           [1, 2, 3, 9, 4].map((n) => T0 + n),
         );
@@ -663,7 +674,7 @@ describe("DynamoJobStore's items", () => {
     expect((await raw(record._id))?.data).toBe(JSON.stringify(tricky()));
 
     const type = unique("type");
-    await store.recordCancel(type, { filter: "{}", at: T0 });
+    await append(store, type, { filter: "{}", at: T0 });
     expect(await raw(`${CANCEL_LOG_PREFIX}${type}`)).toMatchObject({ version: 1, dueAt: T0 });
     await store.dropCancels(type, [{ filter: "{}", at: T0 }]);
     expect(await raw(`${CANCEL_LOG_PREFIX}${type}`)).toBeUndefined();
@@ -684,5 +695,44 @@ describe("MemoryJobStore's test hooks", () => {
     await expect(store.claimJob(record._id, claimOf(record))).rejects.toThrow();
     expect(store.all()[0]?.status).toBe("ready");
     expect(await store.claimJob(record._id, claimOf(record))).toHaveProperty("claimed");
+  });
+});
+
+describe("the rules both stores apply (lib/jobs)", () => {
+  it("an inserted job carries its shard keys, and `dueAt` only while open (never, when paused)", () => {
+    const open = job({ status: "waiting", after: T0 + 5 });
+    expect(indexKeys(open)).toEqual({
+      typeKey: expect.stringMatching(new RegExp(`^${open.type}#\\d+$`)),
+      openKey: expect.stringMatching(new RegExp(`^${open.type}#\\d+$`)),
+      dueAt: T0 + 5,
+    });
+    expect(indexKeys(job({ status: "paused" })).dueAt).toBe(NEVER_DUE);
+    expect(indexKeys(job({ status: "completed" }))).not.toHaveProperty("dueAt");
+  });
+
+  it("a status change moves `dueAt`, the lease, the TTL and the re-send backoff with it", () => {
+    expect(followStatus({ status: "failed", leaseUntil: 1 })).toEqual({
+      remove: ["dueAt", "leaseUntil", "workTimeout"],
+    });
+    expect(followStatus({ status: "paused" })).toEqual({
+      dueAt: NEVER_DUE,
+      remove: ["expiresAt", "leaseUntil", "workTimeout"],
+    });
+    expect(followStatus({ status: "running", expiresAt: 9 })).toEqual({ remove: [] });
+    expect(followStatus({ status: "waiting", after: T0 })).toEqual({
+      dueAt: T0,
+      remove: ["expiresAt", "nudges", "leaseUntil", "workTimeout"],
+    });
+    expect(followStatus({ status: "ready", nudges: 2 }).dueAt).toBe("after");
+    expect(followStatus({ status: "ready", dueAt: T0, after: T0 + 1 })).not.toHaveProperty("dueAt");
+  });
+
+  it("a cancel request counts its filter's UTF-8 bytes, and one past the log's size never fits", () => {
+    const request = { filter: '{"type":"é"}', at: T0 };
+    expect(cancelRequestBytes(request)).toBe(13 + 40);
+    expect(cancelLogBytes([request, request])).toBe(2 * 53);
+    expect(cancelLogRoom(request)).toEqual({ bytes: 53, room: CANCEL_LOG_MAX_BYTES - 53 });
+    const huge = { filter: "x".repeat(CANCEL_LOG_MAX_BYTES), at: T0 };
+    expect(cancelLogRoom(huge).room).toBeLessThan(0);
   });
 });

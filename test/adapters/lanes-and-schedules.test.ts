@@ -7,10 +7,11 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createClients } from "../../lib/aws/clients.ts";
-import { clampDelay, queueUrlForArn, SqsLanes } from "../../lib/aws/lanes.ts";
+import { queueUrlForArn, SqsLanes } from "../../lib/aws/lanes.ts";
 import { ensureLaneQueues } from "../../lib/aws/provision.ts";
 import { EventBridgeSchedules } from "../../lib/aws/schedules.ts";
 import type { JobMessage } from "../../lib/jobs/deps.ts";
+import { clampDelay } from "../../lib/jobs/lane-delay.ts";
 import { type LocalSqs, startLocalSqs } from "../../lib/local/sqs-server.ts";
 import { LOCAL_REGION } from "../../lib/local/stack.ts";
 import { type LaneName, resourceNames } from "../../lib/resources.ts";

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { dispatcherHandler, reconcilerHandler } from "../../lambdas/handlers.ts";
 import { createClients } from "../../lib/aws/clients.ts";
-import { DynamoJobStore } from "../../lib/aws/job-table.ts";
+import { DynamoJobStore } from "../../lib/aws/dynamo/job-store.ts";
 import type { Plugin, WorkerHandle } from "../../lib/index.ts";
 import { useLocalApp, waitForStatus } from "../support/local-app.ts";
 import { sqsEvent } from "../support/sqs-event.ts";

@@ -14,7 +14,7 @@ import {
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DynamoJobStore } from "../../lib/aws/job-table.ts";
+import { DynamoJobStore } from "../../lib/aws/dynamo/job-store.ts";
 import { SqsLanes } from "../../lib/aws/lanes.ts";
 import { sqsBatchHandler } from "../../lib/aws/sqs-batch.ts";
 import { createJobSystem, type JobSystem } from "../../lib/jobs/api.ts";

@@ -1,5 +1,6 @@
-import { CANCEL_LOG_MAX_BYTES, cancelRequestBytes, indexKeys } from "../../../lib/aws/job-table.ts";
+import { cancelLogBytes, cancelLogExpiry, remainingCancels } from "../../../lib/jobs/cancel-log.ts";
 import type {
+  CancelLogSpace,
   CancelRequest,
   Clock,
   JobChanges,
@@ -9,6 +10,7 @@ import type {
   ReconcilerState,
   RunClaim,
 } from "../../../lib/jobs/deps.ts";
+import { followStatus, indexKeys } from "../../../lib/jobs/index-keys.ts";
 import { openKeysToRead } from "../../../lib/jobs/keys.ts";
 import {
   type ListSource,
@@ -16,14 +18,11 @@ import {
   type ShardPage,
   type ShardRead,
 } from "../../../lib/jobs/list.ts";
-import { type JobRecord, type JobStatus, TERMINAL } from "../../../lib/jobs/types.ts";
-import { NEVER_DUE } from "../../../lib/resources.ts";
+import type { JobRecord, JobStatus } from "../../../lib/jobs/types.ts";
 import { Faults } from "./faults.ts";
 
 /** Entries a `dueIn` page holds. */
 const DUE_PAGE = 50;
-/** How long a cancel log outlives its last request (as in the DynamoDB adapter). */
-const CANCEL_LOG_TTL_SECONDS = 24 * 3600;
 
 interface CancelLog {
   cancels: CancelRequest[];
@@ -236,19 +235,20 @@ export class MemoryJobStore implements JobStore {
     return entries.length > DUE_PAGE && last ? { ids, next: JSON.stringify(last) } : { ids };
   }
 
-  async recordCancel(type: string, request: CancelRequest): Promise<"recorded" | "full"> {
+  async recordCancel(
+    type: string,
+    request: CancelRequest,
+    space: CancelLogSpace,
+  ): Promise<"recorded" | "full"> {
     this.faults.check("recordCancel");
-    const bytes = cancelRequestBytes(request);
     const log = this.logs.get(type);
-    if (bytes > CANCEL_LOG_MAX_BYTES || (log && log.bytes > CANCEL_LOG_MAX_BYTES - bytes))
-      return "full";
-    const ttl = Math.floor(Math.max(request.at, this.clock.now()) / 1000) + CANCEL_LOG_TTL_SECONDS;
+    if (log && log.bytes > space.room) return "full";
     this.logs.set(type, {
       cancels: [...(log?.cancels ?? []), { filter: request.filter, at: request.at }],
-      bytes: (log?.bytes ?? 0) + bytes,
+      bytes: (log?.bytes ?? 0) + space.bytes,
       version: (log?.version ?? 0) + 1,
       dueAt: log?.dueAt ?? request.at,
-      expiresAt: ttl,
+      expiresAt: cancelLogExpiry(request, this.clock.now()),
     });
     return "recorded";
   }
@@ -262,9 +262,7 @@ export class MemoryJobStore implements JobStore {
     this.faults.check("dropCancels");
     const read = this.logs.get(type);
     if (!read) return;
-    const remaining = read.cancels.filter(
-      (request) => !applied.some((a) => a.at === request.at && a.filter === request.filter),
-    );
+    const remaining = remainingCancels(read.cancels, applied);
     if (remaining.length === read.cancels.length) return;
     // The adapter reads, then writes on the version it read: let other calls in between.
     await Promise.resolve();
@@ -277,7 +275,7 @@ export class MemoryJobStore implements JobStore {
     this.logs.set(type, {
       ...now,
       cancels: remaining,
-      bytes: remaining.reduce((sum, request) => sum + cancelRequestBytes(request), 0),
+      bytes: cancelLogBytes(remaining),
       version: now.version + 1,
       dueAt: Math.min(...remaining.map((request) => request.at)),
     });
@@ -346,7 +344,7 @@ export class MemoryJobStore implements JobStore {
     };
   }
 
-  /** A conditional update: the changes and the index keys that follow, if `condition` holds. */
+  /** A conditional update: the changes and what follows their status, if `condition` holds. */
   private update(
     id: string,
     changes: JobChanges,
@@ -355,7 +353,11 @@ export class MemoryJobStore implements JobStore {
     const record = this.read(id);
     if (!record || !condition(record)) return null;
     const updated: JobRecord = { ...record, ...defined(changes) };
-    applyIndexKeys(updated, record, changes);
+    const followers = followStatus(changes);
+    // DynamoDB's `SET dueAt = after` reads `after` as it was before the update.
+    if (followers.dueAt === "after") updated.dueAt = record.after;
+    else if (followers.dueAt !== undefined) updated.dueAt = followers.dueAt;
+    for (const key of followers.remove) delete updated[key];
     return this.write(updated);
   }
 
@@ -385,25 +387,4 @@ function defined<T extends object>(changes: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(changes).filter(([, value]) => value !== undefined),
   ) as Partial<T>;
-}
-
-/** Keeps `dueAt` in step with a status change (as `applyIndexKeys` in the adapter). */
-function applyIndexKeys(record: JobRecord, before: JobRecord, changes: JobChanges): void {
-  const drop = (...keys: Array<keyof JobRecord>) => {
-    for (const key of keys) delete record[key];
-  };
-  if (TERMINAL.includes(changes.status)) {
-    drop("dueAt", "leaseUntil", "workTimeout");
-    return;
-  }
-  if (changes.expiresAt === undefined) drop("expiresAt");
-  if (changes.status === "paused") {
-    record.dueAt = NEVER_DUE;
-    drop("leaseUntil", "workTimeout");
-  } else if (changes.status !== "running") {
-    // DynamoDB's `SET dueAt = after` reads `after` as it was before the update.
-    if (changes.dueAt === undefined) record.dueAt = changes.after ?? before.after;
-    if (changes.nudges === undefined) drop("nudges");
-    drop("leaseUntil", "workTimeout");
-  }
 }

@@ -1,5 +1,5 @@
-import { clampDelay } from "../../../lib/aws/lanes.ts";
 import type { Clock, Delivery, JobMessage, LaneQueue } from "../../../lib/jobs/deps.ts";
+import { clampDelay } from "../../../lib/jobs/lane-delay.ts";
 import { parseJobMessage } from "../../../lib/jobs/message.ts";
 import { LANES, type LaneName } from "../../../lib/resources.ts";
 import { Faults } from "./faults.ts";
