@@ -1,4 +1,5 @@
 import { startDashboard } from "../lib/dashboard/server.ts";
+import { dataDirFromEnvironment } from "../lib/environment.ts";
 import { createApp } from "../lib/index.ts";
 import { connectToApp } from "../lib/ops/connect.ts";
 import { emailJob, emailPlugin } from "./plugins/email.ts";
@@ -9,7 +10,7 @@ import { sitemapPlugin } from "./plugins/sitemap.ts";
  * `npm start`: the embedded local stack with Reaction-style plugins. Each job's status changes
  * print as they happen; Ctrl-C stops every server and timer.
  */
-const dataDir = process.env.DATA_DIR ?? ".data";
+const dataDir = dataDirFromEnvironment(); // JOBS_DATA_DIR (DATA_DIR also works), else .data
 const app = createApp({ backgroundJobs: { local: { dataDir } } });
 app.registerPlugin(filesPlugin);
 app.registerPlugin(emailPlugin);

@@ -21,6 +21,7 @@ import {
   triggers,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import { LOCAL_ONLY_MODULES } from "../lib/backend/local-only.ts";
 import {
   countMetrics,
   DEFAULT_METRICS_NAMESPACE,
@@ -85,9 +86,6 @@ export interface BackgroundJobsProps {
 }
 
 const DEFAULT_CONCURRENCY: Record<LaneName, number> = { critical: 20, normal: 10, low: 5 };
-
-/** Modules `lib/backend.ts` imports only for a local backend: left out of the bundles. */
-export const LOCAL_ONLY_MODULES = ["./local/stack.ts", "./local/poller.ts"];
 
 /** The deploy-time startup's time limit (the Trigger waits for it). */
 const STARTUP_TIMEOUT = Duration.minutes(5);

@@ -331,6 +331,24 @@ describe("where bgjobs connects", () => {
     }
   });
 
+  it("finds the local stack through JOBS_DATA_DIR, or DATA_DIR (its older name), as npm start and the Reaction plugin write it", async () => {
+    const nowhere = join(data.dir, "nowhere");
+    for (const env of [
+      { JOBS_DATA_DIR: data.dir },
+      { DATA_DIR: data.dir },
+      { JOBS_DATA_DIR: data.dir, DATA_DIR: nowhere },
+    ]) {
+      const found = await bgjobs(["jobs", "list", "--tenant", "cli-data-dir"], { env });
+      expect({ env, code: found.code, stderr: found.stderr }).toMatchObject({ code: 0 });
+    }
+    // JOBS_DATA_DIR, when set, is the one read.
+    const moved = await bgjobs(["jobs", "list"], {
+      env: { JOBS_DATA_DIR: nowhere, DATA_DIR: data.dir },
+    });
+    expect(moved.code).toBe(1);
+    expect(moved.stderr).toMatch(/no .*nowhere\/stack.json \(is npm start running\? JOBS_DATA_DIR/);
+  });
+
   it("reaches a deployment through the JOBS_* environment and through --stack NAME's outputs", async () => {
     const [id] = await failed(1, "cli-aws");
     const local = app.local;
