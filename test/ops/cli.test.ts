@@ -60,7 +60,7 @@ async function bgjobs(
     stdout: { write: (text: string) => (stdout += text), isTTY: options.tty ?? false },
     stderr: { write: (text: string) => (stderr += text), isTTY: options.tty ?? false },
     stdin,
-    env: options.env ?? { DATA_DIR: data.dir },
+    env: options.env ?? { JOBS_DATA_DIR: data.dir },
   };
   const code = await main(argv, io, options.signal ?? new AbortController().signal, options.main);
   return { code, stdout, stderr };
@@ -109,7 +109,7 @@ describe("bgjobs on the local stack (stack.json)", () => {
     expect(tty.stdout).not.toContain("\t");
     const plain = await bgjobs(["jobs", "list", "--tenant", "cli-list"], {
       tty: true,
-      env: { DATA_DIR: data.dir, NO_COLOR: "1" },
+      env: { JOBS_DATA_DIR: data.dir, NO_COLOR: "1" },
     });
     expect(plain.stdout).not.toContain("\u001b[");
     const noColor = await bgjobs(["jobs", "list", "--tenant", "cli-list", "--no-color"], {
@@ -312,7 +312,9 @@ describe("bgjobs on the local stack (stack.json)", () => {
 
 describe("where bgjobs connects", () => {
   it("says what to do when there is no stack, and refuses a stack.json whose process is gone", async () => {
-    const none = await bgjobs(["jobs", "list"], { env: { DATA_DIR: join(data.dir, "nowhere") } });
+    const none = await bgjobs(["jobs", "list"], {
+      env: { JOBS_DATA_DIR: join(data.dir, "nowhere") },
+    });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(
       /no stack to connect to: no .*nowhere\/stack.json \(is npm start running\?/,
@@ -323,7 +325,7 @@ describe("where bgjobs connects", () => {
         join(stale.dir, "stack.json"),
         JSON.stringify({ pid: 2 ** 22 + 12345, tableName: "t" }),
       );
-      const gone = await bgjobs(["doctor"], { env: { DATA_DIR: stale.dir } });
+      const gone = await bgjobs(["doctor"], { env: { JOBS_DATA_DIR: stale.dir } });
       expect(gone.code).toBe(1);
       expect(gone.stderr).toContain("which is gone: start the local stack again");
     } finally {
