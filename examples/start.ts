@@ -1,5 +1,6 @@
 import { startDashboard } from "../lib/dashboard/server.ts";
-import { createApp } from "../lib/index.ts";
+import { dataDirFromEnvironment } from "../lib/environment.ts";
+import { type AppContext, createApp } from "../lib/index.ts";
 import { connectToApp } from "../lib/ops/connect.ts";
 import { emailJob, emailPlugin } from "./plugins/email.ts";
 import { filesPlugin, saveImageJob } from "./plugins/files.ts";
@@ -9,8 +10,9 @@ import { sitemapPlugin } from "./plugins/sitemap.ts";
  * `npm start`: the embedded local stack with Reaction-style plugins. Each job's status changes
  * print as they happen; Ctrl-C stops every server and timer.
  */
-const dataDir = process.env.DATA_DIR ?? ".data";
+const dataDir = dataDirFromEnvironment(); // JOBS_DATA_DIR (DATA_DIR also works), else .data
 const app = createApp({ backgroundJobs: { local: { dataDir } } });
+let stopping = false;
 app.registerPlugin(filesPlugin);
 app.registerPlugin(emailPlugin);
 app.registerPlugin(sitemapPlugin);
@@ -20,23 +22,11 @@ app.registerPlugin({
     startup: [
       async ({ backgroundJobs }) => {
         // A plugin may schedule from its startup; these run once the stack is up.
-        setTimeout(async () => {
-          for (const [i, name] of ["logo.png", "flaky-banner.jpg", "hero.webp"].entries()) {
-            await backgroundJobs.scheduleJob(
-              saveImageJob({ _id: `file-${Date.now()}-${i}`, name }),
-            );
-          }
-          await backgroundJobs.scheduleJob(
-            emailJob({
-              from: "shop@example.com",
-              to: "ada@example.com",
-              subject: "Your order",
-              html: "<p>Thanks</p>",
-            }),
-          );
-          await backgroundJobs.scheduleJob(
-            emailJob({ from: "shop@example.com", subject: "No recipient", html: "<p>?</p>" }),
-          );
+        setTimeout(() => {
+          scheduleDemoJobs(backgroundJobs).catch((error: unknown) => {
+            // Ctrl-C can stop the stack while these are still being sent: no crash for that.
+            if (!stopping) process.stderr.write(`demo jobs: ${(error as Error).message}\n`);
+          });
         }, 100);
       },
     ],
@@ -61,7 +51,6 @@ process.stdout.write(
   `Dashboard: ${dashboard.url}\nCLI: npx bgjobs jobs list (reads ${dataDir}/stack.json)\n`,
 );
 
-let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, async () => {
     if (stopping) return;
@@ -72,4 +61,22 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     await app.stop();
     process.stdout.write("stopped: every server and timer ended.\n");
   });
+}
+
+/** A few jobs to watch: three images (one fails once), an email, and one missing its recipient. */
+async function scheduleDemoJobs(backgroundJobs: AppContext["backgroundJobs"]): Promise<void> {
+  for (const [i, name] of ["logo.png", "flaky-banner.jpg", "hero.webp"].entries()) {
+    await backgroundJobs.scheduleJob(saveImageJob({ _id: `file-${Date.now()}-${i}`, name }));
+  }
+  await backgroundJobs.scheduleJob(
+    emailJob({
+      from: "shop@example.com",
+      to: "ada@example.com",
+      subject: "Your order",
+      html: "<p>Thanks</p>",
+    }),
+  );
+  await backgroundJobs.scheduleJob(
+    emailJob({ from: "shop@example.com", subject: "No recipient", html: "<p>?</p>" }),
+  );
 }

@@ -5,9 +5,9 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { App, type CfnElement } from "aws-cdk-lib";
 import type { IConstruct } from "constructs";
-import type { LocalStackInfo } from "../lib/local/stack.ts";
 import { envNames } from "../lib/names.ts";
 import { LANES } from "../lib/resources.ts";
+import type { LocalStackInfo } from "../lib/stack.ts";
 import { buildApp } from "./app.ts";
 
 const REPO = resolve(import.meta.dirname, "..");

@@ -1,6 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { RedriveReport } from "./aws/redrive.ts";
-import { type BackendOptions, type JobBackend, startJobBackend } from "./backend.ts";
+import type { BackendOptions } from "./backend/options.ts";
+import { type JobBackend, startJobBackend } from "./backend.ts";
 import { JobValidationError } from "./errors.ts";
 import type { BackgroundJobs } from "./jobs/api.ts";
 import type { JobDeps } from "./jobs/deps.ts";
@@ -8,19 +9,17 @@ import type { Job } from "./jobs/job.ts";
 import type { ReconcileOptions, ReconcileReport } from "./jobs/reconcile.ts";
 import type { TenantRule } from "./jobs/tenant.ts";
 import type { CleanupRule } from "./jobs/validate.ts";
-import type { LocalStackInfo } from "./local/stack.ts";
 import { PluginRules } from "./plugin-rules.ts";
+import type { LocalStackInfo } from "./stack.ts";
 import {
   StartupGate,
   type StartupScheduling,
   startupSchedulingFromEnvironment,
 } from "./startup-gate.ts";
 
-export {
-  type AwsBackendOptions,
-  awsOptionsFromEnvironment,
-  type LocalBackendOptions,
-} from "./backend.ts";
+export type { AwsBackendOptions, LocalBackendOptions } from "./backend/options.ts";
+/** The deployment's resources from the environment the CDK construct sets (the name this package has always exported). */
+export { resourcesFromEnvironment as awsOptionsFromEnvironment } from "./environment.ts";
 
 /** The context handed to plugin startup/shutdown functions (Reaction's `context`, minimal). */
 export interface AppContext {

@@ -32,5 +32,5 @@ export { RunEndedError } from "./jobs/run/begin.ts";
 export type { TenantRule } from "./jobs/tenant.ts";
 export type { JobDoc, JobStatus } from "./jobs/types.ts";
 export type { CleanupRule, ScheduleJobOptions } from "./jobs/validate.ts";
-export type { LocalStackInfo } from "./local/stack.ts";
 export { LANES, type LaneName } from "./resources.ts";
+export type { LocalStackInfo, StackResources } from "./stack.ts";

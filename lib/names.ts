@@ -45,6 +45,28 @@ export const envNames = {
   sdkNodeVersionWarningDisabled: "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
 } as const;
 
+/**
+ * Environment variables the runtime and `bgjobs` read besides the construct's: the local
+ * stack's data folder, Reaction's workers switch, who acts, and what Lambda itself sets.
+ * lib/environment.ts reads them all.
+ */
+export const hostEnvNames = {
+  /** The local stack's data folder (DynamoDB Local's files, the schedules, `stack.json`). */
+  dataDir: "JOBS_DATA_DIR",
+  /** The older name of `JOBS_DATA_DIR`, still read when that is not set. */
+  dataDirAlias: "DATA_DIR",
+  /** Reaction's own switch (default true): `false` makes `addWorker` register nothing. */
+  workersEnabled: "REACTION_WORKERS_ENABLED",
+  /** Who acts, for the operator tools' audit trail. */
+  actor: "BGJOBS_ACTOR",
+  /** The region, as Lambda and the AWS SDK set and read it. */
+  region: "AWS_REGION",
+  /** The AWS CLI's name for it, read when `AWS_REGION` is not set. */
+  defaultRegion: "AWS_DEFAULT_REGION",
+  /** Set by Lambda in every function: its presence means this process runs in Lambda. */
+  lambdaFunctionName: "AWS_LAMBDA_FUNCTION_NAME",
+} as const;
+
 /** The deployable stack's name when `JOBS_STACK_NAME` is not set. */
 export const DEFAULT_STACK_NAME = "BackgroundJobs";
 

@@ -11,14 +11,12 @@ import {
   triggers,
 } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { LOCAL_ONLY_MODULES } from "../../lib/backend/local-only.ts";
 import { envNames, SERVICE_NAME } from "../../lib/names.ts";
 import { LANES, type LaneName } from "../../lib/resources.ts";
 import type { ReactionAppProps } from "../reaction-bundle.ts";
 import { functionEntries, REPO_ROOT } from "./entries.ts";
 import type { JobResources } from "./resources.ts";
-
-/** Modules `lib/backend.ts` imports only for a local backend: left out of the bundles. */
-export const LOCAL_ONLY_MODULES = ["./local/stack.ts", "./local/poller.ts"];
 
 /** Lambda's longest function timeout. */
 export const MAX_FUNCTION_TIMEOUT = Duration.seconds(900);

@@ -50,7 +50,7 @@ Other
 Where it connects (first that applies)
   --stack NAME   a deployment, from its CloudFormation outputs (with --region/--profile)
   JOBS_TABLE_NAME, JOBS_QUEUE_URL_* ...   the environment the construct gives its functions
-  <data dir>/stack.json   written by npm start while it runs (--data-dir, DATA_DIR; default .data)
+  <data dir>/stack.json   written by npm start while it runs (--data-dir, JOBS_DATA_DIR or DATA_DIR; default .data)
 
 Output
   --json, --jsonl (lists)   the dashboard API's shapes; tables and colour only on a terminal

@@ -8,8 +8,8 @@ import {
 } from "../aws/clients.ts";
 import { ensureJobTable, ensureLaneQueues, type LaneQueues } from "../aws/provision.ts";
 import type { JobLogger } from "../log.ts";
-import type { LaneName } from "../resources.ts";
 import { resourceNames } from "../resources.ts";
+import { LOCAL_CREDENTIALS, type LocalStackInfo } from "../stack.ts";
 import { startDynamoDbLocal } from "./dynamodb-local.ts";
 import { startLocalScheduler } from "./scheduler-server.ts";
 import { startLocalSqs } from "./sqs-server.ts";
@@ -18,19 +18,6 @@ export const LOCAL_REGION = "us-east-1";
 export const LOCAL_SCHEDULE_GROUP = "local-jobs";
 /** Stands in for the role the CDK construct creates; the local scheduler does not check it. */
 export const LOCAL_SCHEDULER_ROLE = "arn:aws:iam::000000000000:role/local-jobs-scheduler";
-const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
-
-/** What `app.local` tells: where the servers are, so any AWS client can inspect them. */
-export interface LocalStackInfo {
-  endpoints: { dynamodb: string; sqs: string; scheduler: string };
-  tableName: string;
-  queueUrls: Record<LaneName, string>;
-  deadLetterQueueUrls: Record<LaneName, string>;
-  region: string;
-  /** The EventBridge Scheduler group the job schedules live in, and the role they send with. */
-  scheduleGroup: string;
-  schedulerRoleArn: string;
-}
 
 export interface LocalStack extends LocalStackInfo {
   clients: AwsClients;

@@ -1,26 +1,40 @@
 import { hostname, userInfo } from "node:os";
 import type { App } from "../app.ts";
-import { type AwsClients, createClients } from "../aws/clients.ts";
-import { DynamoJobStore } from "../aws/dynamo/job-store.ts";
-import { SqsLanes } from "../aws/lanes.ts";
-import { redriveDeadLetterQueues } from "../aws/redrive.ts";
-import { EventBridgeSchedules } from "../aws/schedules.ts";
-import { awsOptionsFromEnvironment } from "../backend.ts";
+import type { AwsClients } from "../aws/clients.ts";
+import { adaptersFor, redriveDeadLetters } from "../backend/adapters.ts";
+import { clientsFor, destroyClients } from "../backend/aws.ts";
+import {
+  actorFromEnvironment,
+  dataDirFromEnvironment,
+  hasDeploymentEnvironment,
+  regionFromEnvironment,
+  resourcesFromEnvironment,
+} from "../environment.ts";
 import { JobValidationError } from "../errors.ts";
 import { createJobSystem } from "../jobs/api.ts";
 import type { JobDeps } from "../jobs/deps.ts";
 import { type JobLogger, silentLogger } from "../log.ts";
-import { envNames, stackOutputNames } from "../names.ts";
+import { envNames, hostEnvNames, stackOutputNames } from "../names.ts";
 import { LANES, type LaneName } from "../resources.ts";
+import { DEFAULT_REGION, LOCAL_CREDENTIALS, type StackResources } from "../stack.ts";
+import { readStackFile, type StackFile } from "../stack-file.ts";
 import { SqsQueueInspector } from "./aws/queues.ts";
 import { SchedulerAdmin } from "./aws/schedules.ts";
 import { stackOutputs } from "./aws/stack-outputs.ts";
 import { redactSecrets } from "./detail.ts";
 import { createOps, type Ops } from "./index.ts";
 import type { OpsDeps, Redact } from "./ports.ts";
-import { readStackFile, type StackInfo } from "./stack-file.ts";
 
-const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+/**
+ * A stack `bgjobs` found: its resources (lib/stack.ts), where they were found, and what a
+ * local stack's `stack.json` adds (the writing process, the plugins' rules).
+ */
+export interface StackInfo extends StackResources, Omit<StackFile, keyof StackResources> {
+  /** `local` (stack.json), `env` (`JOBS_*`), `stack` (CloudFormation outputs). */
+  source: "local" | "env" | "stack";
+  region: string;
+  stackName?: string;
+}
 
 export class NoStackError extends Error {
   override name = "NoStackError";
@@ -30,7 +44,7 @@ export interface ConnectOptions {
   /** A deployment by its CloudFormation stack name (its outputs name the resources). */
   stack?: string;
   region?: string;
-  /** Where a local stack writes stack.json (default `DATA_DIR`, else `.data`). */
+  /** Where a local stack writes stack.json (default `JOBS_DATA_DIR`, else `DATA_DIR`, else `.data`). */
   dataDir?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -43,29 +57,20 @@ export interface ConnectOptions {
  */
 export async function resolveStack(options: ConnectOptions = {}): Promise<StackInfo> {
   const env = options.env ?? process.env;
-  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const region = options.region ?? regionFromEnvironment(env);
   if (options.stack) {
     if (!region)
       throw new JobValidationError("region", "--stack needs a region: --region or AWS_REGION");
     return fromOutputs(options.stack, region, await stackOutputs(options.stack, { region }));
   }
-  if (env[envNames.tableName]) {
-    const aws = awsOptionsFromEnvironment(env);
-    return {
-      source: "env",
-      region: region ?? "us-east-1",
-      tableName: aws.tableName,
-      queueUrls: aws.queueUrls,
-      ...(aws.deadLetterQueueUrls ? { deadLetterQueueUrls: aws.deadLetterQueueUrls } : {}),
-      ...(aws.scheduleGroup ? { scheduleGroup: aws.scheduleGroup } : {}),
-      ...(aws.schedulerRoleArn ? { schedulerRoleArn: aws.schedulerRoleArn } : {}),
-    };
+  if (hasDeploymentEnvironment(env)) {
+    return { source: "env", ...resourcesFromEnvironment(env), region: region ?? DEFAULT_REGION };
   }
-  const dataDir = options.dataDir ?? env.DATA_DIR ?? ".data";
+  const dataDir = options.dataDir ?? dataDirFromEnvironment(env);
   const local = readStackFile(dataDir);
-  if (local) return local;
+  if (local) return { source: "local", ...local };
   throw new NoStackError(
-    `no stack to connect to: no ${dataDir}/stack.json (is npm start running? DATA_DIR or --data-dir moves it), no ${envNames.tableName} in the environment, no --stack NAME`,
+    `no stack to connect to: no ${dataDir}/stack.json (is npm start running? ${hostEnvNames.dataDir} or --data-dir moves it), no ${envNames.tableName} in the environment, no --stack NAME`,
   );
 }
 
@@ -107,7 +112,8 @@ export interface Connection {
 
 /** Who acts, for the audit trail: `BGJOBS_ACTOR`, else `user@host`. */
 export function defaultActor(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.BGJOBS_ACTOR) return env.BGJOBS_ACTOR;
+  const actor = actorFromEnvironment(env);
+  if (actor) return actor;
   try {
     return `${userInfo().username}@${hostname()}`;
   } catch {
@@ -123,24 +129,12 @@ export function connect(
   info: StackInfo,
   options: { actor?: string; logger?: JobLogger; redact?: Redact; deps?: JobDeps } = {},
 ): Connection {
-  const clients = createClients({
-    region: info.region,
-    ...(info.endpoints ? { endpoints: info.endpoints, credentials: LOCAL_CREDENTIALS } : {}),
-  });
+  // A local stack's servers take any key; a deployment's clients use the default chain.
+  const clients = clientsFor(info, info.endpoints ? { credentials: LOCAL_CREDENTIALS } : {});
   const jobs =
     options.deps ??
     createJobSystem({
-      store: new DynamoJobStore(clients.documents, { tableName: info.tableName }),
-      lanes: new SqsLanes(clients.sqs, info.queueUrls),
-      ...(info.scheduleGroup && info.schedulerRoleArn
-        ? {
-            schedules: new EventBridgeSchedules(clients.scheduler, {
-              groupName: info.scheduleGroup,
-              roleArn: info.schedulerRoleArn,
-              queueUrls: info.queueUrls,
-            }),
-          }
-        : {}),
+      ...adaptersFor(clients, info),
       logger: options.logger ?? silentLogger,
       cleanup: new Map(Object.entries(info.cleanup ?? {})),
       tenants: new Map(Object.entries(info.tenants ?? {})),
@@ -152,21 +146,11 @@ export function connect(
     schedules: info.scheduleGroup
       ? new SchedulerAdmin(clients.scheduler, info.scheduleGroup)
       : { list: async () => [], setState: async () => "missing" },
-    redrive: ({ lanes, onMessage }) => {
-      if (!dlqs)
-        throw new JobValidationError(
-          "deadLetterQueueUrls",
-          `are not known for this stack (set ${LANES.map((lane) => envNames.deadLetterQueueUrl(lane)).join(", ")})`,
-        );
-      return redriveDeadLetterQueues({
-        sqs: clients.sqs,
-        deadLetterQueueUrls: dlqs,
-        store: jobs.store,
-        lanes: jobs.lanes,
+    redrive: ({ lanes, onMessage }) =>
+      redriveDeadLetters(clients, info, jobs, {
         ...(lanes ? { only: lanes } : {}),
         ...(onMessage ? { onMessage } : {}),
-      });
-    },
+      }),
     actor: options.actor ?? defaultActor(),
     redact: options.redact ?? redactSecrets,
   };
@@ -175,26 +159,13 @@ export function connect(
     ops: createOps(deps),
     deps,
     clients,
-    close: () => {
-      clients.dynamodb.destroy();
-      clients.sqs.destroy();
-      clients.scheduler.destroy();
-    },
+    close: () => destroyClients(clients),
   };
 }
 
 /** The stack an app runs on in this process, as `bgjobs` would read it from stack.json. */
 export function stackInfoOfApp(app: App): StackInfo {
-  const { endpoints, region, tableName, queueUrls, deadLetterQueueUrls } = app.local;
-  return {
-    source: "local",
-    region,
-    endpoints,
-    tableName,
-    queueUrls,
-    deadLetterQueueUrls,
-    ...app.localScheduling,
-  };
+  return { source: "local", ...app.local };
 }
 
 /**

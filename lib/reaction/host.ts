@@ -1,4 +1,6 @@
-import { type BackendOptions, type JobBackend, startJobBackend } from "../backend.ts";
+import type { BackendOptions } from "../backend/options.ts";
+import { type JobBackend, startJobBackend } from "../backend.ts";
+import { workersEnabledFromEnvironment } from "../environment.ts";
 import type { WorkerHandle } from "../jobs/api.ts";
 import type { Job } from "../jobs/job.ts";
 import type { JobLogger } from "../log.ts";
@@ -9,7 +11,7 @@ import {
   type StartupScheduling,
   startupSchedulingFromEnvironment,
 } from "../startup-gate.ts";
-import { backendFromEnvironment, workersEnabledFromEnvironment } from "./environment.ts";
+import { backendFromEnvironment } from "./environment.ts";
 import { type JobsSource, storeSource } from "./jobs-source.ts";
 
 /** `context.backgroundJobs` as Reaction plugins see it. */

@@ -60,7 +60,7 @@ async function bgjobs(
     stdout: { write: (text: string) => (stdout += text), isTTY: options.tty ?? false },
     stderr: { write: (text: string) => (stderr += text), isTTY: options.tty ?? false },
     stdin,
-    env: options.env ?? { DATA_DIR: data.dir },
+    env: options.env ?? { JOBS_DATA_DIR: data.dir },
   };
   const code = await main(argv, io, options.signal ?? new AbortController().signal, options.main);
   return { code, stdout, stderr };
@@ -109,7 +109,7 @@ describe("bgjobs on the local stack (stack.json)", () => {
     expect(tty.stdout).not.toContain("\t");
     const plain = await bgjobs(["jobs", "list", "--tenant", "cli-list"], {
       tty: true,
-      env: { DATA_DIR: data.dir, NO_COLOR: "1" },
+      env: { JOBS_DATA_DIR: data.dir, NO_COLOR: "1" },
     });
     expect(plain.stdout).not.toContain("\u001b[");
     const noColor = await bgjobs(["jobs", "list", "--tenant", "cli-list", "--no-color"], {
@@ -312,7 +312,9 @@ describe("bgjobs on the local stack (stack.json)", () => {
 
 describe("where bgjobs connects", () => {
   it("says what to do when there is no stack, and refuses a stack.json whose process is gone", async () => {
-    const none = await bgjobs(["jobs", "list"], { env: { DATA_DIR: join(data.dir, "nowhere") } });
+    const none = await bgjobs(["jobs", "list"], {
+      env: { JOBS_DATA_DIR: join(data.dir, "nowhere") },
+    });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(
       /no stack to connect to: no .*nowhere\/stack.json \(is npm start running\?/,
@@ -323,12 +325,30 @@ describe("where bgjobs connects", () => {
         join(stale.dir, "stack.json"),
         JSON.stringify({ pid: 2 ** 22 + 12345, tableName: "t" }),
       );
-      const gone = await bgjobs(["doctor"], { env: { DATA_DIR: stale.dir } });
+      const gone = await bgjobs(["doctor"], { env: { JOBS_DATA_DIR: stale.dir } });
       expect(gone.code).toBe(1);
       expect(gone.stderr).toContain("which is gone: start the local stack again");
     } finally {
       await stale.remove();
     }
+  });
+
+  it("finds the local stack through JOBS_DATA_DIR, or DATA_DIR (its older name), as npm start and the Reaction plugin write it", async () => {
+    const nowhere = join(data.dir, "nowhere");
+    for (const env of [
+      { JOBS_DATA_DIR: data.dir },
+      { DATA_DIR: data.dir },
+      { JOBS_DATA_DIR: data.dir, DATA_DIR: nowhere },
+    ]) {
+      const found = await bgjobs(["jobs", "list", "--tenant", "cli-data-dir"], { env });
+      expect({ env, code: found.code, stderr: found.stderr }).toMatchObject({ code: 0 });
+    }
+    // JOBS_DATA_DIR, when set, is the one read.
+    const moved = await bgjobs(["jobs", "list"], {
+      env: { JOBS_DATA_DIR: nowhere, DATA_DIR: data.dir },
+    });
+    expect(moved.code).toBe(1);
+    expect(moved.stderr).toMatch(/no .*nowhere\/stack.json \(is npm start running\? JOBS_DATA_DIR/);
   });
 
   it("reaches a deployment through the JOBS_* environment and through --stack NAME's outputs", async () => {

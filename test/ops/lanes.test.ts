@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type JobBackend, startJobBackend } from "../../lib/backend.ts";
 import { createJobSystem } from "../../lib/jobs/api.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { type Connection, connect } from "../../lib/ops/connect.ts";
-import type { StackInfo } from "../../lib/ops/stack-file.ts";
+import { type Connection, connect, type StackInfo } from "../../lib/ops/connect.ts";
 import { waitUntil } from "../support/local-app.ts";
 
 /**

@@ -19,7 +19,7 @@ it("prints the dashboard URL, writes stack.json while it runs, and removes it on
     const root = join(import.meta.dirname, "../..");
     child = spawn(process.execPath, ["--import", "tsx", "examples/start.ts"], {
       cwd: root,
-      env: { ...process.env, DATA_DIR: data.dir },
+      env: { ...process.env, JOBS_DATA_DIR: data.dir },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";

@@ -1,13 +1,18 @@
 import { describe, expect, it } from "vitest";
-import {
-  backendFromEnvironment,
-  workersEnabledFromEnvironment,
-} from "../../lib/reaction/environment.ts";
+import { workersEnabledFromEnvironment } from "../../lib/environment.ts";
+import { backendFromEnvironment } from "../../lib/reaction/environment.ts";
 
 describe("the Reaction plugin's backend from the environment", () => {
   it("is the embedded local stack in JOBS_DATA_DIR (default .data) when JOBS_TABLE_NAME is not set", () => {
     expect(backendFromEnvironment({})).toEqual({ local: { dataDir: ".data" } });
     expect(backendFromEnvironment({ JOBS_DATA_DIR: "/var/jobs" })).toEqual({
+      local: { dataDir: "/var/jobs" },
+    });
+    // DATA_DIR, the name `npm start` and `bgjobs` read first, still works; JOBS_DATA_DIR wins.
+    expect(backendFromEnvironment({ DATA_DIR: "/var/old" })).toEqual({
+      local: { dataDir: "/var/old" },
+    });
+    expect(backendFromEnvironment({ JOBS_DATA_DIR: "/var/jobs", DATA_DIR: "/var/old" })).toEqual({
       local: { dataDir: "/var/jobs" },
     });
   });

@@ -1,39 +1,35 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LaneName } from "../resources.ts";
+import type { LocalStackInfo } from "./stack.ts";
 
 /** The file a running local stack writes in its data folder, for `bgjobs` to find it. */
 export const STACK_FILE = "stack.json";
 
-/** Where a stack's servers and resources are: a local stack's endpoints, or a deployment's. */
-export interface StackInfo {
-  /** `local` (stack.json), `env` (`JOBS_*`), `stack` (CloudFormation outputs). */
-  source: "local" | "env" | "stack";
-  region: string;
-  /** Only for a local stack: the servers on loopback. */
-  endpoints?: { dynamodb: string; sqs: string; scheduler: string };
-  tableName: string;
-  queueUrls: Record<LaneName, string>;
-  deadLetterQueueUrls?: Record<LaneName, string>;
-  scheduleGroup?: string;
-  schedulerRoleArn?: string;
-  /** purgeAfterDays by type, as the running app's plugins say (a local stack knows them). */
+/**
+ * What `<dataDir>/stack.json` holds: the running local stack's resources, who wrote them, and
+ * the plugins' rules that `bgjobs` needs to act as the app would.
+ */
+export interface StackFile extends LocalStackInfo {
+  /** The process that wrote it (gone: the file is stale). */
+  pid?: number;
+  /** purgeAfterDays by type, as the running app's plugins say. */
   cleanup?: Record<string, number>;
   /** Tenant key by type, from the plugins. */
   tenants?: Record<string, string>;
-  /** The process that wrote stack.json. */
-  pid?: number;
-  stackName?: string;
 }
 
 /**
  * Writes `<dataDir>/stack.json` (readable by its owner only): while `npm start` runs, `bgjobs`
  * finds the local stack there.
+ *
+ * @example writeStackFile(".data", { pid: process.pid, ...app.local })
  */
-export function writeStackFile(dataDir: string, info: Omit<StackInfo, "source">): string {
+export function writeStackFile(dataDir: string, contents: StackFile): string {
   mkdirSync(dataDir, { recursive: true });
   const path = join(dataDir, STACK_FILE);
-  writeFileSync(path, `${JSON.stringify({ version: 1, ...info }, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(path, `${JSON.stringify({ version: 1, ...contents }, null, 2)}\n`, {
+    mode: 0o600,
+  });
   chmodSync(path, 0o600);
   return path;
 }
@@ -52,18 +48,23 @@ export function removeStackFile(dataDir: string, pid = process.pid): void {
 /**
  * The local stack described by `<dataDir>/stack.json`, or `null` when there is none. One left
  * by a process that is gone (killed before it could remove it) is refused with that reason.
+ *
+ * @example readStackFile(".data")?.endpoints.dynamodb
  */
-export function readStackFile(dataDir: string): StackInfo | null {
+export function readStackFile(dataDir: string): StackFile | null {
   const path = join(dataDir, STACK_FILE);
   if (!existsSync(path)) return null;
-  const info = JSON.parse(readFileSync(path, "utf8")) as Omit<StackInfo, "source">;
-  if (info.pid !== undefined && !alive(info.pid))
+  const { version: _version, ...contents } = JSON.parse(readFileSync(path, "utf8")) as StackFile & {
+    version?: number;
+  };
+  if (contents.pid !== undefined && !alive(contents.pid))
     throw new StaleStackError(
-      `${path} was written by process ${info.pid}, which is gone: start the local stack again (npm start)`,
+      `${path} was written by process ${contents.pid}, which is gone: start the local stack again (npm start)`,
     );
-  return { ...info, source: "local" };
+  return contents;
 }
 
+/** `stack.json` names a process that is gone: its servers are too. */
 export class StaleStackError extends Error {
   override name = "StaleStackError";
 }

@@ -1,0 +1,51 @@
+/**
+ * What a host passes to choose and tune its job backend. `createApp` takes these as
+ * `options.backgroundJobs` (`{ local: {...} }` or `{ aws: {...} }`), the Reaction plugin as
+ * `registerWith({ backgroundJobs })`.
+ */
+import type { FaultInjector, RequestCounter } from "../aws/clients.ts";
+import type { ReconcileOptions } from "../jobs/reconcile.ts";
+import type { JobLogger } from "../log.ts";
+import type { JobMetrics } from "../metrics.ts";
+import type { StackResources } from "../stack.ts";
+
+export interface LocalBackendOptions {
+  /** Where DynamoDB Local keeps its data (persists across restarts). In memory when omitted. */
+  dataDir?: string;
+  /** No terminal output. */
+  quiet?: boolean;
+  /** Reconciler period locally (on AWS a scheduled Lambda runs every minute). Default 5 s. */
+  reconcileIntervalMs?: number;
+  /** Reconciler settings (how long before a due job counts as lost, index settle time). */
+  reconcile?: ReconcileOptions;
+  /** How often a running job's record is read to notice a cancel elsewhere. Default 5 s. */
+  runCheckIntervalMs?: number;
+  /** Test hook: make the type index lag this many ms, as a GSI on AWS may. */
+  simulateIndexLagMs?: number;
+  /** Counts every AWS request by operation (the bench uses it). */
+  requestCounter?: RequestCounter;
+  /** First delay before a failed message comes back (doubling per receive). Default 10 s. */
+  redeliveryDelaySeconds?: number;
+  /** The lanes' visibility timeout locally (default: as on AWS, 6 x the function timeout). */
+  visibilityTimeoutSeconds?: number;
+  /** Test hook: fail chosen AWS calls (`"SQS.SendMessage"`...) by returning an error. */
+  injectFault?: FaultInjector;
+}
+
+/** A deployment's resources (lib/stack.ts), and how to reach them. */
+export interface AwsBackendOptions extends StackResources {
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  requestCounter?: RequestCounter;
+}
+
+export interface BackendOptions {
+  /** `{ local: {...} }` runs the embedded local stack; `{ aws: {...} }` talks to AWS. Omitted: AWS, from the environment the CDK construct sets. */
+  backgroundJobs?: { local?: LocalBackendOptions; aws?: AwsBackendOptions };
+  /** Job metrics; in Lambda, CloudWatch EMF through Powertools (namespace `JOBS_METRICS_NAMESPACE`). */
+  metrics?: JobMetrics;
+  logger?: JobLogger;
+  /** Purge-after days by job type (the plugins' cleanup rules). */
+  cleanup?: ReadonlyMap<string, number>;
+  /** Tenant key path by job type (the plugins' tenant rules); others use `data.shopId`. */
+  tenants?: ReadonlyMap<string, string>;
+}

@@ -1,0 +1,47 @@
+/**
+ * The one description of a deployment: where its table, lanes and schedules are. The runtime
+ * builds its adapters from it (lib/backend/), `bgjobs` connects with it (lib/ops/connect.ts),
+ * the environment the CDK construct sets is read into it (lib/environment.ts), and a running
+ * local stack writes it to `<dataDir>/stack.json` (lib/stack-file.ts).
+ */
+import type { LaneName } from "./resources.ts";
+
+/** The servers the AWS clients talk to when they are not AWS's own (the local stack's). */
+export interface ServiceEndpoints {
+  dynamodb: string;
+  sqs: string;
+  scheduler: string;
+}
+
+/** A deployment's resources, as names and URLs: the same fields on AWS and locally. */
+export interface StackResources {
+  /** Default: `AWS_REGION` (see lib/environment.ts), else `us-east-1`. */
+  region?: string;
+  /** Only to point the same code at other servers (the local stack, tests); AWS needs none. */
+  endpoints?: Partial<ServiceEndpoints>;
+  tableName: string;
+  queueUrls: Record<LaneName, string>;
+  /** The lanes' dead-letter queues (redrive, `bgjobs dlq`). */
+  deadLetterQueueUrls?: Record<LaneName, string>;
+  /** EventBridge Scheduler group and the role it sends to the lanes with (repeating jobs, long waits). */
+  scheduleGroup?: string;
+  schedulerRoleArn?: string;
+}
+
+/**
+ * A running local stack's resources, every field known (`app.local`): where the servers are,
+ * so that any AWS client can inspect what the system wrote.
+ */
+export interface LocalStackInfo extends StackResources {
+  region: string;
+  endpoints: ServiceEndpoints;
+  deadLetterQueueUrls: Record<LaneName, string>;
+  scheduleGroup: string;
+  schedulerRoleArn: string;
+}
+
+/** The local servers take any key; these are the ones the local stack's clients send. */
+export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" } as const;
+
+/** The region when neither the resources nor the environment name one. */
+export const DEFAULT_REGION = "us-east-1";
