@@ -13,14 +13,13 @@ import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type {
   CancelRequest,
   JobChanges,
-  JobListPage,
-  JobListQuery,
   JobStore,
   ReconcilerState,
   RunClaim,
+  ShardPage,
+  ShardRead,
 } from "../jobs/deps.ts";
 import { openKeyFor, openKeysToRead, stableHash, typeKeyFor } from "../jobs/keys.ts";
-import { type ListSource, listJobsFrom, type ShardPage, type ShardRead } from "../jobs/list.ts";
 import { type JobRecord, type JobStatus, TERMINAL } from "../jobs/types.ts";
 import { CANCEL_LOGS_KEY, jobTable, NEVER_DUE } from "../resources.ts";
 
@@ -78,11 +77,6 @@ export class DynamoJobStore implements JobStore {
   private readonly now: () => number;
   /** Types this process has written to the registry (or is writing): ~0 registry writes a job. */
   private readonly registered = new Map<string, Promise<void>>();
-  private readonly listing: ListSource = {
-    readShard: (read) => this.readShard(read),
-    readRecords: (ids) => this.readRecords(ids),
-    knownTypes: () => this.knownTypes(),
-  };
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -503,10 +497,6 @@ export class DynamoJobStore implements JobStore {
     }
   }
 
-  async listJobs(query: JobListQuery): Promise<JobListPage> {
-    return listJobsFrom(this.listing, query);
-  }
-
   async knownTypes(): Promise<string[]> {
     const { Item } = await this.client.send(
       new GetCommand({
@@ -541,7 +531,7 @@ export class DynamoJobStore implements JobStore {
   }
 
   /** One Query of one `byType` shard, newest first. */
-  private async readShard(read: ShardRead): Promise<ShardPage> {
+  async readShard(read: ShardRead): Promise<ShardPage> {
     const { name, partitionKey, sortKey } = jobTable.indexes.byType;
     const page = await this.client.send(
       new QueryCommand({

@@ -167,7 +167,12 @@ export class JobsView implements CursorSource {
 
   /** Every record the plan can match; read once for the cursors sharing `reads`. */
   private readAll(source: JobsSource, plan: FilterPlan, reads: SharedReads): Promise<JobRecord[]> {
-    const key = JSON.stringify({ ...plan, dataValues: [...plan.dataValues] });
+    const { statuses, ...bounds } = plan.filter;
+    const key = JSON.stringify({
+      ...plan,
+      filter: { ...bounds, ...(statuses ? { statuses: [...statuses] } : {}) },
+      dataValues: [...plan.dataValues],
+    });
     let records = reads.get(key);
     if (!records) {
       records = (async () => {
