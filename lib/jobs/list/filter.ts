@@ -50,10 +50,16 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
  * The one filter parser: checks a raw filter (from any surface) and returns the valid one; a
  * bad field throws a `JobValidationError` naming it. Empty text counts as not given. `now`
  * anchors durations (`1h` ago, `+10m` ahead); without it only absolute times are accepted.
+ * `indexed` names a wrong status by its place in the list (`statuses[2]`), as the store's
+ * `listJobs` always has; the operator surfaces name the field (`statuses`).
  *
  * @example validateFilter({ type: "sendEmail", statuses: "failed", createdFrom: "1h" }, now)
  */
-export function validateFilter(filter: unknown, now?: number): ListFilter {
+export function validateFilter(
+  filter: unknown,
+  now?: number,
+  options: { indexed?: boolean } = {},
+): ListFilter {
   if (filter === undefined || filter === null) return {};
   if (typeof filter !== "object" || Array.isArray(filter))
     throw new JobValidationError("filter", "must be an object such as { type, statuses }");
@@ -70,7 +76,7 @@ export function validateFilter(filter: unknown, now?: number): ListFilter {
     if (typeof value !== "string") throw new JobValidationError(field, "must be a string");
     valid[field] = value;
   }
-  if (given("statuses")) valid.statuses = statusesOf(input.statuses);
+  if (given("statuses")) valid.statuses = statusesOf(input.statuses, options.indexed === true);
   if (given("lane")) {
     if (!LANES.includes(input.lane as LaneName))
       throw new JobValidationError("lane", `must be one of ${LANES.join(", ")}`);
@@ -134,16 +140,15 @@ export function instant(value: unknown, field: string, now?: number): number {
   );
 }
 
-/** Statuses as comma-separated text (a surface's) or a list: each one named when it is wrong. */
-function statusesOf(value: unknown): ReadonlySet<JobStatus> {
-  const text = typeof value === "string";
-  const list = text ? value.split(",").map((s) => s.trim()) : value;
+/** Statuses as comma-separated text (a surface's) or a list; a wrong one is named. */
+function statusesOf(value: unknown, indexed: boolean): ReadonlySet<JobStatus> {
+  const list = typeof value === "string" ? value.split(",").map((s) => s.trim()) : value;
   if (!Array.isArray(list) || list.length === 0)
     throw new JobValidationError("statuses", `must list some of ${JOB_STATUSES.join(", ")}`);
   for (const [i, status] of list.entries()) {
     if (!JOB_STATUSES.includes(status as JobStatus))
       throw new JobValidationError(
-        text ? "statuses" : `statuses[${i}]`,
+        indexed ? `statuses[${i}]` : "statuses",
         `"${String(status)}" is not a status; use ${JOB_STATUSES.join(", ")}`,
       );
   }

@@ -58,7 +58,7 @@ export function validateListQuery(query: unknown): ValidListQuery {
         `is not a listJobs option; expected one of ${QUERY_KEYS.join(", ")}`,
       );
   }
-  const filter = validateFilter(fields);
+  const filter = validateFilter(fields, undefined, { indexed: true });
   if (filter.type === undefined && filter.tenant === undefined)
     throw new JobValidationError("type, tenant", "at least one of type and tenant is required");
   return {
