@@ -13,7 +13,7 @@ import { type Command, type CommandContext, NotFoundError } from "./command.ts";
 import { EXIT } from "./help.ts";
 import { renderDetail, renderReport, shortTime } from "./render.ts";
 
-const FILTER_FLAGS: FlagSpec = {
+export const FILTER_FLAGS: FlagSpec = {
   type: { kind: "string", help: "job type" },
   tenant: { kind: "string", alias: "s", help: "tenant (shop id)" },
   status: { kind: "string", help: "statuses, comma-separated" },
