@@ -70,8 +70,8 @@ export interface JobsViewOptions {
  * paged by `getPaginatedResponse`, the sitemap test's `findOne`). Documents have Reaction's
  * field names. Filters name `_id`, `type`, `status`, `created`, `data.*` (any document field)
  * with `$eq $ne $in $nin $exists $gt $gte $lt $lte $and $or`; any other operator is refused by
- * name. Reads go by id, or through the listing index by type and shop; never a table scan.
- * Writes throw a `ReadOnlyViewError` pointing to `context.backgroundJobs`.
+ * name. Reads go by id, or through the one listing engine (`lib/jobs/list/`) by type and shop
+ * (the open index when only unfinished statuses can match); never a table scan. Writes throw a `ReadOnlyViewError` pointing to `context.backgroundJobs`.
  *
  * @example
  * const cursor = context.collections.Jobs.find({ type: "sendEmail", "data.shopId": { $in: [shopId] } });

@@ -113,6 +113,7 @@ describe("the listing engine's pages (operator filters, the open index, a read b
     const paging = fc.record({
       limit: fc.integer({ min: 1, max: 12 }),
       maxRead: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+      maxTaken: fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
     });
     await fc.assert(
       fc.asyncProperty(fc.array(job, { maxLength: 60 }), filter, paging, async (jobs, f, p) => {
@@ -138,6 +139,7 @@ describe("the listing engine's pages (operator filters, the open index, a read b
           const page = await listPage(store, valid, {
             limit: p.limit,
             ...(p.maxRead === undefined ? {} : { maxRead: p.maxRead }),
+            ...(p.maxTaken === undefined ? {} : { maxTaken: p.maxTaken }),
             ...(cursor ? { after: decodeCursor(cursor) } : {}),
           });
           expect(page.jobs.length).toBeLessThanOrEqual(p.limit);

@@ -37,6 +37,8 @@ export interface PageOptions {
   after?: Position;
   /** Stop a page after this many index entries and records (default: no limit). */
   maxRead?: number;
+  /** Stop a page after considering this many jobs, kept or not (default: no limit). */
+  maxTaken?: number;
   /** The listings to merge; by default the filter's type (every known type without one), of its tenant. */
   scopes?: readonly ListScope[];
 }
@@ -67,6 +69,7 @@ export async function listPage(
     limit: options.limit,
     ...(options.after ? { after: options.after } : {}),
     maxRead: options.maxRead ?? Number.POSITIVE_INFINITY,
+    ...(options.maxTaken === undefined ? {} : { maxTaken: options.maxTaken }),
     keep: (record) => passes(record, filter),
   });
 }
@@ -93,14 +96,19 @@ export async function* walkPages(
 
 /**
  * `listJobs` over a store's raw reads: a page of a type's or a tenant's jobs (see
- * `JobListQuery`). Throws a `JobValidationError` for a bad query (neither type nor tenant, a
+ * `JobListQuery`). A page considers the next `limit` jobs of the listing and keeps those in
+ * the statuses asked, so its cost is bounded and it may be shorter than `limit`. Throws a `JobValidationError` for a bad query (neither type nor tenant, a
  * limit outside 1..100, a cursor not from a page).
  *
  * @example await listJobs(store, { type: "sendEmail", tenant: "shop1", limit: 20 })
  */
 export async function listJobs(source: ListSource, query: JobListQuery): Promise<JobListPage> {
   const { filter, limit, after } = validateListQuery(query);
-  const page = await listPage(source, filter, { limit, ...(after ? { after } : {}) });
+  const page = await listPage(source, filter, {
+    limit,
+    maxTaken: limit,
+    ...(after ? { after } : {}),
+  });
   return {
     jobs: page.jobs,
     read: page.read,

@@ -9,6 +9,8 @@ export interface MergeRequest {
   after?: Position;
   /** Stop once this many index entries and records are read (the page then has a cursor). */
   maxRead: number;
+  /** Stop once this many entries were taken off the merge, kept or not (default: no limit). */
+  maxTaken?: number;
   /** Whether a record belongs on the page (statuses and whatever the index cannot apply). */
   keep(record: JobRecord): boolean;
 }
@@ -40,27 +42,30 @@ export async function mergePage(
   let read = 0;
   let position = request.after;
   let complete = true;
+  let taken = 0;
+  const maxTaken = request.maxTaken ?? Number.POSITIVE_INFINITY;
   for (;;) {
     const bound = Math.max(Number.NEGATIVE_INFINITY, ...readers.map((reader) => reader.bound));
     const ready = readers
       .flatMap((reader) => reader.entries.filter((entry) => entry.created > bound))
       .sort(newestFirst);
     if (ready.length > 0) {
-      const batch = ready.slice(0, request.limit - jobs.length);
-      const taken = new Set(batch.map((entry) => entry._id));
+      const batch = ready.slice(0, Math.min(request.limit - jobs.length, maxTaken - taken));
+      const ids = new Set(batch.map((entry) => entry._id));
       for (const reader of readers)
-        reader.entries = reader.entries.filter((entry) => !taken.has(entry._id));
+        reader.entries = reader.entries.filter((entry) => !ids.has(entry._id));
       const records = new Map(
-        (await source.getJobs([...taken])).map((record) => [record._id, record]),
+        (await source.getJobs([...ids])).map((record) => [record._id, record]),
       );
       read += batch.length;
+      taken += batch.length;
       for (const entry of batch) {
         position = { created: entry.created, id: entry._id };
         const record = records.get(entry._id);
         if (record && request.keep(record)) jobs.push(record);
       }
       if (jobs.length >= request.limit) break;
-      if (read >= request.maxRead) {
+      if (read >= request.maxRead || taken >= maxTaken) {
         complete = false;
         break;
       }

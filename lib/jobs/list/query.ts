@@ -15,7 +15,7 @@ export interface JobListQuery {
   createdFrom?: number;
   /** Inclusive, epoch ms (or ISO 8601). */
   createdTo?: number;
-  /** Keeps only records in these statuses. */
+  /** Keeps only records in these statuses (a page may then be shorter than `limit`). */
   statuses?: readonly JobStatus[];
   /** Page size, 1..100. */
   limit: number;
