@@ -144,6 +144,7 @@ describe("the listing engine's pages (operator filters, the open index, a read b
           });
           expect(page.jobs.length).toBeLessThanOrEqual(p.limit);
           if (page.jobs.length < p.limit && page.cursor) expect(page.complete).toBe(false);
+          if (!page.cursor) expect(page.complete).toBe(true);
           seen.push(...page.jobs.map((r) => r._id));
           cursor = page.cursor;
           if (!cursor) break;

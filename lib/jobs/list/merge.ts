@@ -88,5 +88,11 @@ export async function mergePage(
   const more = readers.some(
     (reader) => reader.bound > Number.NEGATIVE_INFINITY || reader.entries.length > 0,
   );
-  return { jobs, read, complete, ...(more && position ? { cursor: encodeCursor(position) } : {}) };
+  // A page that stopped on its budget just as the listing ended holds every match: complete.
+  return {
+    jobs,
+    read,
+    complete: complete || !more,
+    ...(more && position ? { cursor: encodeCursor(position) } : {}),
+  };
 }
