@@ -1,5 +1,6 @@
 import { createInterface } from "node:readline";
 import type { Connection } from "../ops/connect.ts";
+import { filterFromSurface } from "../ops/filter.ts";
 import type {
   ActionParams,
   ActionRequest,
@@ -12,7 +13,7 @@ import { type Command, type CommandContext, NotFoundError } from "./command.ts";
 import { EXIT } from "./help.ts";
 import { renderDetail, renderReport, shortTime } from "./render.ts";
 
-const FILTER_FLAGS: FlagSpec = {
+export const FILTER_FLAGS: FlagSpec = {
   type: { kind: "string", help: "job type" },
   tenant: { kind: "string", alias: "s", help: "tenant (shop id)" },
   status: { kind: "string", help: "statuses, comma-separated" },
@@ -45,24 +46,9 @@ export const JOB_COLUMNS: Array<[string, (job: JobSummary) => string]> = [
   ["LAST ERROR", (job) => job.lastError ?? ""],
 ];
 
-/** The filter flags as an operations filter. */
+/** The filter flags as the raw filter the one parser checks (the dashboard's query string too). */
 export function filterOf(parsed: Parsed): JobFilter {
-  const filter: JobFilter = {};
-  const type = text(parsed, "type");
-  const tenant = text(parsed, "tenant");
-  const status = text(parsed, "status");
-  const lane = text(parsed, "lane");
-  const since = text(parsed, "since");
-  const until = text(parsed, "until");
-  const data = text(parsed, "data");
-  if (type) filter.type = type;
-  if (tenant) filter.tenant = tenant;
-  if (status) filter.statuses = status.split(",").map((s) => s.trim()) as JobFilter["statuses"];
-  if (lane) filter.lane = lane as JobFilter["lane"];
-  if (since) filter.createdFrom = since;
-  if (until) filter.createdTo = until;
-  if (data) filter.data = data;
-  return filter;
+  return filterFromSurface((name) => text(parsed, name));
 }
 
 const list: Command = {

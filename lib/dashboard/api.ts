@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { JobValidationError } from "../errors.ts";
+import { filterFromSurface } from "../ops/filter.ts";
 import type { Ops, ScheduleAction } from "../ops/index.ts";
 import { type ActionRequest, JOB_ACTIONS, type JobFilter } from "../ops/types.ts";
 import { LANES, type LaneName } from "../resources.ts";
@@ -170,26 +171,7 @@ export async function route(
 
 /** The jobs page's URL filters (`type`, `tenant`, `status=a,b`, `lane`, `since`, `until`, `data`). */
 export function filterFromQuery(q: URLSearchParams): JobFilter {
-  const filter: JobFilter = {};
-  const pick = (name: string) => {
-    const value = q.get(name);
-    return value === null || value === "" ? undefined : value;
-  };
-  const type = pick("type");
-  const tenant = pick("tenant");
-  const status = pick("status");
-  const lane = pick("lane");
-  const since = pick("since");
-  const until = pick("until");
-  const data = pick("data");
-  if (type) filter.type = type;
-  if (tenant) filter.tenant = tenant;
-  if (status) filter.statuses = status.split(",") as JobFilter["statuses"];
-  if (lane) filter.lane = lane as LaneName;
-  if (since) filter.createdFrom = since;
-  if (until) filter.createdTo = until;
-  if (data) filter.data = data;
-  return filter;
+  return filterFromSurface((name) => q.get(name));
 }
 
 function actionRequest(body: unknown): ActionRequest {

@@ -6,6 +6,8 @@
 import type { LaneName } from "../resources.ts";
 import type { JobRecord, JobStatus } from "./types.ts";
 
+export type { JobListPage, JobListQuery } from "./list/query.ts";
+
 // ---- the job table --------------------------------------------------------------------------
 
 /**
@@ -100,13 +102,10 @@ export interface JobStore {
   /** Forgets the fronts of these processes (reported long ago: gone). */
   forgetFronts(processIds: readonly string[]): Promise<void>;
   /**
-   * A page of jobs, newest first (`created` descending, then `_id` descending), from the
-   * write-once `byType` index: a type's 16 shards read in parallel and merged; with a tenant,
-   * its 4 shards filtered on the projected tenant; a tenant alone, every known type's tenant
-   * shards. The page's records are read in batches. Throws a `JobValidationError` for a bad
-   * query (neither type nor tenant, a limit outside 1..100, a cursor not from a page).
+   * One read of one `byType` listing shard, newest first (`created` descending), from its
+   * `startKey` on: the raw read the listing engine (`lib/jobs/list/`) merges into pages.
    */
-  listJobs(query: JobListQuery): Promise<JobListPage>;
+  readShard(read: ShardRead): Promise<ShardPage>;
   /** Every job type ever inserted (the types registry), sorted. */
   knownTypes(): Promise<string[]>;
 }
@@ -116,29 +115,33 @@ export interface ReconcilerState {
   position?: string;
 }
 
-/** What `listJobs` lists: a type, a tenant, or a tenant's jobs of a type. */
-export interface JobListQuery {
-  /** At least one of `type` and `tenant`. */
-  type?: string;
+/** An entry of the `byType` listing index: the keys and the projected tenant. */
+export interface ListEntry {
+  _id: string;
+  created: number;
   tenant?: string;
-  /** Inclusive, epoch ms. */
-  createdFrom?: number;
-  /** Inclusive, epoch ms. */
-  createdTo?: number;
-  /** Keeps only records in these statuses (a page may then be shorter than `limit`). */
-  statuses?: readonly JobStatus[];
-  /** Page size, 1..100. */
-  limit: number;
-  /** Opaque, from the previous page: continues exactly where it stopped. */
-  cursor?: string;
 }
 
-export interface JobListPage {
-  jobs: JobRecord[];
-  /** Present while more may follow. */
-  cursor?: string;
-  /** What the page cost: index entries evaluated plus records read. */
-  read: number;
+/** One read of one `byType` shard, newest first. */
+export interface ShardRead {
+  typeKey: string;
+  /** Inclusive bounds on `created`. */
+  from: number;
+  to: number;
+  /** Only entries of this tenant are returned (the others still count as evaluated). */
+  tenant?: string;
+  /** How many entries to evaluate at most. */
+  limit: number;
+  /** The store's own resume key from the previous read of this shard. */
+  startKey?: unknown;
+}
+
+export interface ShardPage {
+  entries: ListEntry[];
+  /** Entries evaluated, the ones a tenant filter dropped included. */
+  evaluated: number;
+  /** Where this shard continues, and the `created` of the last entry evaluated; none at its end. */
+  next?: { key: unknown; created: number };
 }
 
 export interface RunClaim {

@@ -1,3 +1,4 @@
+import { listJobs } from "../jobs/list/index.ts";
 import { LANES } from "../resources.ts";
 import type { Connection } from "./connect.ts";
 import type { DoctorCheck } from "./types.ts";
@@ -40,7 +41,7 @@ export async function doctor(conn: Connection): Promise<DoctorCheck[]> {
     return "queried";
   });
   await check("index byType", async () => {
-    await store.listJobs({ type: PROBE_ID, limit: 1 });
+    await listJobs(store, { type: PROBE_ID, limit: 1 });
     return "queried";
   });
   for (const lane of LANES) {

@@ -1,3 +1,4 @@
+import { listJobs } from "../jobs/list/index.ts";
 import { laneFor } from "../jobs/priority.ts";
 import type { JobRecord, JobStatus } from "../jobs/types.ts";
 import { laneStats, readOpenIndex } from "./lanes.ts";
@@ -36,7 +37,7 @@ export async function overview(
     const jobs: JobRecord[] = [];
     let cursor: string | undefined;
     do {
-      const page = await deps.jobs.store.listJobs({
+      const page = await listJobs(deps.jobs.store, {
         type,
         createdFrom: since,
         limit: Math.min(100, RECENT_CAP - jobs.length),

@@ -3,22 +3,12 @@
  * the dashboard's API answers, one definition for both. Times are ISO 8601 strings (UTC),
  * durations milliseconds.
  */
+import type { JobFilter } from "../jobs/list/filter.ts";
 import type { AttemptOutcome, JobStatus, JsonObject, JsonValue } from "../jobs/types.ts";
 import type { LaneName } from "../resources.ts";
 
-/** Which jobs: every field narrows; none given lists every known type. */
-export interface JobFilter {
-  type?: string;
-  /** Reaction's shop (the job's tenant). */
-  tenant?: string;
-  statuses?: JobStatus[];
-  lane?: LaneName;
-  /** Created at or after / at or before (ISO 8601 or epoch ms). */
-  createdFrom?: string | number;
-  createdTo?: string | number;
-  /** One `data` field equal to a value (`"shopId=s1"`, `"order.id=42"`); needs `type`. */
-  data?: string;
-}
+/** Which jobs: every field narrows; none given lists every known type (`lib/jobs/list/filter.ts`). */
+export type { JobFilter };
 
 export interface ListOptions {
   /** Page size, 1 to 100 (default 20). */

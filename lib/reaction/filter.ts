@@ -1,4 +1,5 @@
 import { JobValidationError } from "../errors.ts";
+import type { ListFilter } from "../jobs/list/index.ts";
 import { JOB_STATUSES, type JobStatus } from "../jobs/types.ts";
 import { DOCUMENT_FIELDS } from "./documents.ts";
 
@@ -92,20 +93,23 @@ function unsupportedOperator(operator: string, where: string): JobValidationErro
 export interface FilterPlan {
   ids?: string[];
   types?: string[];
-  statuses?: JobStatus[];
+  /**
+   * The Mongo filter as the listing engine's filter (`lib/jobs/list/filter.ts`): statuses and
+   * bounds on `created`. The whole Mongo filter is still applied to what it returns.
+   */
+  filter: ListFilter;
   /** `"data.shopId"` -> the string values the field must take. */
   dataValues: Map<string, string[]>;
-  createdFrom?: number;
-  createdTo?: number;
   empty: boolean;
 }
 
 /** The plan of a filter already checked by `checkFilter`. */
 export function planFilter(filter: MongoFilter): FilterPlan {
-  const plan: FilterPlan = { dataValues: new Map(), empty: false };
+  const plan: FilterPlan = { filter: {}, dataValues: new Map(), empty: false };
+  let statuses: JobStatus[] | undefined;
   for (const [key, condition] of conjuncts(filter)) {
     if (key === "created") {
-      boundCreated(plan, condition);
+      boundCreated(plan.filter, condition);
       continue;
     }
     const values = stringValues(condition);
@@ -113,16 +117,17 @@ export function planFilter(filter: MongoFilter): FilterPlan {
     if (key === "_id") plan.ids = intersect(plan.ids, values);
     else if (key === "type") plan.types = intersect(plan.types, values);
     else if (key === "status") {
-      const statuses = values.filter((v): v is JobStatus => JOB_STATUSES.includes(v as JobStatus));
-      plan.statuses = intersect(plan.statuses, statuses) as JobStatus[];
+      const known = values.filter((v): v is JobStatus => JOB_STATUSES.includes(v as JobStatus));
+      statuses = intersect(statuses, known);
     } else if (key.startsWith("data."))
       plan.dataValues.set(key, intersect(plan.dataValues.get(key), values));
   }
+  if (statuses && statuses.length > 0) plan.filter.statuses = new Set(statuses);
   plan.empty =
-    [plan.ids, plan.types, plan.statuses, ...plan.dataValues.values()].some(
+    [plan.ids, plan.types, statuses, ...plan.dataValues.values()].some(
       (set) => set !== undefined && set.length === 0,
     ) ||
-    (plan.createdFrom ?? Number.NEGATIVE_INFINITY) > (plan.createdTo ?? Number.POSITIVE_INFINITY);
+    (plan.filter.from ?? Number.NEGATIVE_INFINITY) > (plan.filter.to ?? Number.POSITIVE_INFINITY);
   return plan;
 }
 
@@ -152,7 +157,7 @@ function stringValues(condition: unknown): string[] | undefined {
   return values;
 }
 
-function boundCreated(plan: FilterPlan, condition: unknown): void {
+function boundCreated(plan: ListFilter, condition: unknown): void {
   const bounds = isPlainObject(condition) ? condition : { $eq: condition };
   const at = (op: string): number | undefined => {
     const value = bounds[op];
@@ -177,8 +182,8 @@ function boundCreated(plan: FilterPlan, condition: unknown): void {
     eq,
     lt === undefined ? undefined : Math.ceil(lt) - 1,
   ]);
-  if (from.length > 0) plan.createdFrom = safe(Math.max(plan.createdFrom ?? -Infinity, ...from));
-  if (to.length > 0) plan.createdTo = safe(Math.min(plan.createdTo ?? Infinity, ...to));
+  if (from.length > 0) plan.from = safe(Math.max(plan.from ?? -Infinity, ...from));
+  if (to.length > 0) plan.to = safe(Math.min(plan.to ?? Infinity, ...to));
 }
 
 function safe(ms: number): number {

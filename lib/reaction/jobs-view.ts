@@ -70,8 +70,8 @@ export interface JobsViewOptions {
  * paged by `getPaginatedResponse`, the sitemap test's `findOne`). Documents have Reaction's
  * field names. Filters name `_id`, `type`, `status`, `created`, `data.*` (any document field)
  * with `$eq $ne $in $nin $exists $gt $gte $lt $lte $and $or`; any other operator is refused by
- * name. Reads go by id, or through the listing index by type and shop; never a table scan.
- * Writes throw a `ReadOnlyViewError` pointing to `context.backgroundJobs`.
+ * name. Reads go by id, or through the one listing engine (`lib/jobs/list/`) by type and shop
+ * (the open index when only unfinished statuses can match); never a table scan. Writes throw a `ReadOnlyViewError` pointing to `context.backgroundJobs`.
  *
  * @example
  * const cursor = context.collections.Jobs.find({ type: "sendEmail", "data.shopId": { $in: [shopId] } });
@@ -167,7 +167,12 @@ export class JobsView implements CursorSource {
 
   /** Every record the plan can match; read once for the cursors sharing `reads`. */
   private readAll(source: JobsSource, plan: FilterPlan, reads: SharedReads): Promise<JobRecord[]> {
-    const key = JSON.stringify({ ...plan, dataValues: [...plan.dataValues] });
+    const { statuses, ...bounds } = plan.filter;
+    const key = JSON.stringify({
+      ...plan,
+      filter: { ...bounds, ...(statuses ? { statuses: [...statuses] } : {}) },
+      dataValues: [...plan.dataValues],
+    });
     let records = reads.get(key);
     if (!records) {
       records = (async () => {

@@ -2,7 +2,7 @@ import getPaginatedResponse from "@reactioncommerce/api-utils/graphql/getPaginat
 import { beforeAll, describe, expect, it } from "vitest";
 import { JobValidationError } from "../../lib/errors.ts";
 import { createJobSystem } from "../../lib/jobs/api.ts";
-import type { JobListQuery } from "../../lib/jobs/ports.ts";
+import { typeKeysToRead } from "../../lib/jobs/keys.ts";
 import type { JobsSource } from "../../lib/reaction/jobs-source.ts";
 import { storeSource } from "../../lib/reaction/jobs-source.ts";
 import { JobsView, ReadOnlyViewError } from "../../lib/reaction/jobs-view.ts";
@@ -26,13 +26,25 @@ const { backgroundJobs } = createJobSystem({
   clock,
 });
 
-/** Every read the view makes of the job table. */
-const reads: Array<{ listJobs?: JobListQuery; getJob?: string; knownTypes?: true }> = [];
+/** Every read the view makes of the job table's indexes (records read by id in batches aside). */
+type Read =
+  | { readShard: string; tenant?: string }
+  | { openJobsOfType: string; tenant?: string }
+  | { getJob: string }
+  | { knownTypes: true };
+const reads: Read[] = [];
 const source: JobsSource = {
   ...storeSource(store, tenants),
-  listJobs: (query) => {
-    reads.push({ listJobs: query });
-    return store.listJobs(query);
+  readShard: (read) => {
+    reads.push({
+      readShard: read.typeKey,
+      ...(read.tenant === undefined ? {} : { tenant: read.tenant }),
+    });
+    return store.readShard(read);
+  },
+  openJobsOfType: (type, tenant) => {
+    reads.push({ openJobsOfType: type, ...(tenant === undefined ? {} : { tenant }) });
+    return store.openJobsOfType(type, tenant);
   },
   getJob: (id) => {
     reads.push({ getJob: id });
@@ -47,8 +59,14 @@ const view = new JobsView({ source: async () => source });
 const readsOf = async (work: () => Promise<unknown>) => {
   reads.length = 0;
   await work();
-  return reads.map((read) => (read.listJobs ? { ...read.listJobs, cursor: undefined } : read));
+  return [...reads];
 };
+/** The shard reads of a type's listing (of one tenant's shards), each read once. */
+const shardReads = (type: string, tenant?: string) =>
+  typeKeysToRead(type, tenant).map((key) => ({
+    readShard: key,
+    ...(tenant === undefined ? {} : { tenant }),
+  }));
 
 const ids: Record<string, string> = {};
 beforeAll(async () => {
@@ -116,9 +134,9 @@ describe("the email plugin's emailJobs query, paged by Reaction's getPaginatedRe
     expect(page.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
     // Only the type's pages of each shop named, once for the page's counts and read: never
     // every type, never a scan.
-    expect(used).toEqual(
-      ["s1", "s3"].map((tenant) => ({ limit: 100, type: "sendEmail", tenant, cursor: undefined })),
-    );
+    const wanted = [...shardReads("sendEmail", "s1"), ...shardReads("sendEmail", "s3")];
+    expect(used).toHaveLength(wanted.length);
+    expect(used).toEqual(expect.arrayContaining(wanted));
 
     const next = await getPaginatedResponse(emailJobs(), {
       first: 2,
@@ -189,22 +207,38 @@ describe("filters", () => {
     expect(found).toEqual(named("mail0", "mail2", "mail4", "noTo", "syncOther", "template"));
     expect(used[0]).toEqual({ knownTypes: true });
     // account/sync keeps its tenant in data.accountId: its shop-s1 jobs are found by type.
-    expect(used.slice(1)).toEqual(
-      expect.arrayContaining([
-        { limit: 100, type: "sendEmail", tenant: "s1", cursor: undefined },
-        { limit: 100, type: "sitemaps/generate", tenant: "s1", cursor: undefined },
-        { limit: 100, type: "account/sync", cursor: undefined },
-      ]),
-    );
+    const wanted = [
+      ...shardReads("sendEmail", "s1"),
+      ...shardReads("sitemaps/generate", "s1"),
+      ...shardReads("account/sync"),
+    ];
+    expect(used.slice(1)).toHaveLength(wanted.length);
+    expect(used.slice(1)).toEqual(expect.arrayContaining(wanted));
     expect(await idsOf({ type: "account/sync", "data.accountId": "s1" })).toEqual(named("sync"));
   });
 
   it("findOne with no sort stops after the first page; countDocuments counts all", async () => {
     const used = await readsOf(() => view.findOne({ type: "sendEmail", "data.shopId": "s1" }));
-    expect(used).toHaveLength(1);
+    // One read of each of the shop's shards: the first page holds the answer.
+    expect(used).toHaveLength(shardReads("sendEmail", "s1").length);
+    expect(used).toEqual(expect.arrayContaining(shardReads("sendEmail", "s1")));
     expect(await view.countDocuments({ type: "sendEmail" })).toBe(6);
     expect(await view.countDocuments({ type: "sendEmail" }, { skip: 2, limit: 3 })).toBe(3);
     expect(await view.findOne({ type: "nothing/here" })).toBeNull();
+  });
+
+  it("for unfinished statuses only read the open index, never the type's listing", async () => {
+    let found: string[] = [];
+    const used = await readsOf(async () => {
+      found = await idsOf({ type: "sendEmail", status: { $in: ["ready", "running"] } });
+    });
+    expect(found).toEqual(named("mail0", "mail2", "mail3", "mail4", "noTo"));
+    expect(used).toEqual([{ openJobsOfType: "sendEmail" }]);
+    const ofShop = await readsOf(async () => {
+      found = await idsOf({ type: "sendEmail", status: "ready", "data.shopId": "s1" });
+    });
+    expect(found).toEqual(named("mail0", "mail2", "mail4", "noTo"));
+    expect(ofShop).toEqual([{ openJobsOfType: "sendEmail", tenant: "s1" }]);
   });
 
   it("are refused, naming the operator or field, when the view cannot evaluate them", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../lib/index.ts";
 import { createJobSystem } from "../../lib/jobs/api.ts";
+import { listJobs } from "../../lib/jobs/list/index.ts";
 import { messageGroup } from "../../lib/jobs/message.ts";
 import { FakeClock } from "../support/memory/clock.ts";
 import { MemoryJobStore } from "../support/memory/job-store.ts";
@@ -41,7 +42,7 @@ describe("a job's tenant", () => {
     const other = await backgroundJobs.scheduleJob({ type: "other", data });
     expect((await store.getJob(mail._id))?.tenant).toBe("acc9");
     expect((await store.getJob(other._id))?.tenant).toBe("s1");
-    const listed = await store.listJobs({ tenant: "acc9", limit: 10 });
+    const listed = await listJobs(store, { tenant: "acc9", limit: 10 });
     expect(listed.jobs.map((job) => job._id)).toEqual([mail._id]);
   });
 });

@@ -8,11 +8,10 @@ import type {
   CancelLogSpace,
   CancelRequest,
   JobChanges,
-  JobListQuery,
   JobStore,
   RunClaim,
+  ShardRead,
 } from "../../jobs/deps.ts";
-import { type ListSource, listJobsFrom } from "../../jobs/list.ts";
 import type { JobRecord, JobStatus } from "../../jobs/types.ts";
 import * as cancelLog from "./cancel-log.ts";
 import * as listing from "./listing.ts";
@@ -31,16 +30,10 @@ export type { JobTableOptions } from "./table.ts";
 export class DynamoJobStore implements JobStore {
   private readonly table: JobTable;
   private readonly types: TypeRegistry;
-  private readonly listing: ListSource;
 
   constructor(client: DynamoDBDocumentClient, options: JobTableOptions) {
     this.table = jobTableOf(client, options);
     this.types = new TypeRegistry(this.table);
-    this.listing = {
-      readShard: (read) => listing.readShard(this.table, read),
-      readRecords: (ids) => records.readRecords(this.table, ids),
-      knownTypes: () => this.types.knownTypes(),
-    };
   }
 
   async insertJob(record: JobRecord) {
@@ -109,8 +102,8 @@ export class DynamoJobStore implements JobStore {
   forgetFronts(processIds: readonly string[]) {
     return progress.forgetFronts(this.table, processIds);
   }
-  listJobs(query: JobListQuery) {
-    return listJobsFrom(this.listing, query);
+  readShard(read: ShardRead) {
+    return listing.readShard(this.table, read);
   }
   knownTypes() {
     return this.types.knownTypes();

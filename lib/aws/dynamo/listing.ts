@@ -1,10 +1,10 @@
 /**
  * The index reads: the `open` index (a type's unfinished jobs; jobs due before an instant) and
- * the `byType` index's shard pages, which `lib/jobs/list.ts` merges into `listJobs` pages.
+ * the `byType` index's shard pages, which `lib/jobs/list/` merges into `listJobs` pages.
  */
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { ShardPage, ShardRead } from "../../jobs/deps.ts";
 import { openKeysToRead } from "../../jobs/keys.ts";
-import type { ShardPage, ShardRead } from "../../jobs/list.ts";
 import { jobTable } from "../../resources.ts";
 import { type JobTable, queryAll } from "./table.ts";
 

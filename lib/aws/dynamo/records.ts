@@ -44,15 +44,12 @@ export async function getJob(table: JobTable, id: string): Promise<JobRecord | n
 
 /** Jobs by id with `BatchGetItem`; reserved, unknown and expired ones left out. */
 export async function getJobs(table: JobTable, ids: readonly string[]): Promise<JobRecord[]> {
-  return readRecords(
-    table,
-    ids.filter((id) => !isReservedId(id)),
-  );
-}
-
-/** Records by id with `BatchGetItem`; unknown and expired ones left out. */
-export async function readRecords(table: JobTable, ids: readonly string[]): Promise<JobRecord[]> {
-  return (await readItems(table, ids))
+  return (
+    await readItems(
+      table,
+      ids.filter((id) => !isReservedId(id)),
+    )
+  )
     .map((item) => live(table, decodeItem(item)))
     .filter((record): record is JobRecord => record !== null);
 }

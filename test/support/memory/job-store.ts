@@ -4,20 +4,14 @@ import type {
   CancelRequest,
   Clock,
   JobChanges,
-  JobListPage,
-  JobListQuery,
   JobStore,
   ReconcilerState,
   RunClaim,
+  ShardPage,
+  ShardRead,
 } from "../../../lib/jobs/deps.ts";
 import { followStatus, indexKeys } from "../../../lib/jobs/index-keys.ts";
 import { openKeysToRead } from "../../../lib/jobs/keys.ts";
-import {
-  type ListSource,
-  listJobsFrom,
-  type ShardPage,
-  type ShardRead,
-} from "../../../lib/jobs/list.ts";
 import type { JobRecord, JobStatus } from "../../../lib/jobs/types.ts";
 import { Faults } from "./faults.ts";
 
@@ -57,12 +51,6 @@ export class MemoryJobStore implements JobStore {
   private position: string | undefined;
   /** The types registry (the adapter's `#types` item). */
   private readonly types = new Set<string>();
-  private readonly listing: ListSource = {
-    readShard: async (read) => this.readShard(read),
-    readRecords: async (ids) =>
-      ids.map((id) => this.live(this.read(id))).filter((r): r is JobRecord => r !== null),
-    knownTypes: () => this.knownTypes(),
-  };
 
   constructor(
     private readonly clock: Clock,
@@ -307,11 +295,6 @@ export class MemoryJobStore implements JobStore {
     for (const id of processIds) this.fronts.delete(id);
   }
 
-  async listJobs(query: JobListQuery): Promise<JobListPage> {
-    this.faults.check("listJobs");
-    return listJobsFrom(this.listing, query);
-  }
-
   async knownTypes(): Promise<string[]> {
     this.faults.check("knownTypes");
     return [...this.types].sort();
@@ -321,7 +304,8 @@ export class MemoryJobStore implements JobStore {
    * One shard of the `byType` index, newest first. Entries with the same `created` come in
    * ascending id order, the opposite of the listing's, so the merge's tie handling is tested.
    */
-  private readShard(read: ShardRead): ShardPage {
+  async readShard(read: ShardRead): Promise<ShardPage> {
+    this.faults.check("readShard");
     const after = read.startKey as { created: number; id: string } | undefined;
     const shard = this.all()
       .filter((r) => r.typeKey === read.typeKey && r.created >= read.from && r.created <= read.to)
