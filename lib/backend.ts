@@ -14,6 +14,7 @@ import { type SqsBatchHandler, sqsBatchHandler } from "./aws/sqs-batch.ts";
 import { JobValidationError } from "./errors.ts";
 import { createJobSystem, type JobSystem } from "./jobs/api.ts";
 import { dispatch } from "./jobs/deliver.ts";
+import { systemClock } from "./jobs/deps.ts";
 import { holdMessage, keepReporting } from "./jobs/front.ts";
 import { messageAt } from "./jobs/message.ts";
 import {
@@ -56,6 +57,12 @@ export interface LocalBackendOptions {
   visibilityTimeoutSeconds?: number;
   /** Test hook: fail chosen AWS calls (`"SQS.SendMessage"`...) by returning an error. */
   injectFault?: FaultInjector;
+  /**
+   * `"manual"`: the stack's time stands still until a test moves it through `app.local.clock`
+   * (`advance(ms)`, `set(instant)`); the scheduler, the lifecycle and the lanes' delays all
+   * read it (lib/local/clock.ts says what stays real time). Default `"real"`.
+   */
+  clock?: "real" | "manual";
 }
 
 export interface AwsBackendOptions {
@@ -170,6 +177,7 @@ export class JobBackend {
         ...(local.dataDir ? { dataDir: local.dataDir } : {}),
         ...(local.requestCounter ? { requestCounter: local.requestCounter } : {}),
         ...(local.injectFault ? { injectFault: local.injectFault } : {}),
+        ...(local.clock ? { clock: local.clock } : {}),
         ...(local.visibilityTimeoutSeconds !== undefined
           ? { visibilityTimeoutSeconds: local.visibilityTimeoutSeconds }
           : {}),
@@ -194,12 +202,17 @@ export class JobBackend {
         scheduling = { groupName: aws.scheduleGroup, roleArn: aws.schedulerRoleArn };
       }
     }
+    // The local stack's clock (real, or moved by a test) is the lifecycle's and the table's too.
+    const clock = this.stack?.clock ?? systemClock;
+    const lanes = new SqsLanes(this.clients.sqs, queueUrls);
     const system = createJobSystem({
       store: new DynamoJobStore(this.clients.documents, {
         tableName,
+        now: clock.now,
         ...(local?.simulateIndexLagMs ? { simulateIndexLagMs: local.simulateIndexLagMs } : {}),
       }),
-      lanes: new SqsLanes(this.clients.sqs, queueUrls),
+      lanes: this.stack ? this.stack.lanesOnClock(lanes) : lanes,
+      clock,
       ...(scheduling
         ? {
             schedules: new EventBridgeSchedules(this.clients.scheduler, {
@@ -213,6 +226,8 @@ export class JobBackend {
       cleanup: new Map(options.cleanup ?? []),
       tenants: new Map(options.tenants ?? []),
       settings: {
+        // A clock that stands still would never end cancelJobs' cache wait: read logs fresh.
+        ...(this.stack?.clock.mode === "manual" ? { cancelCacheMs: 0 } : {}),
         ...(local?.redeliveryDelaySeconds !== undefined
           ? { redeliveryDelaySeconds: local.redeliveryDelaySeconds }
           : {}),
@@ -321,8 +336,9 @@ export class JobBackend {
   get local(): LocalStackInfo {
     if (!this.stack) throw new Error("the local stack exists only for a local backend");
     const { endpoints, tableName, queueUrls, deadLetterQueueUrls, region } = this.stack;
-    const { scheduleGroup, schedulerRoleArn } = this.stack;
+    const { scheduleGroup, schedulerRoleArn, clock } = this.stack;
     return {
+      clock,
       endpoints,
       tableName,
       queueUrls,
