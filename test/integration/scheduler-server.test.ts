@@ -299,7 +299,7 @@ describe("the local Scheduler server fires from its clock", () => {
     expect(await drain()).toEqual([]);
   });
 
-  it("never fires a disabled schedule", async () => {
+  it("never fires a disabled schedule, and keeps it", async () => {
     await stack.scheduler.send(
       new CreateScheduleCommand({
         Name: "disabled",
@@ -309,8 +309,22 @@ describe("the local Scheduler server fires from its clock", () => {
         Target: firingTarget("disabled"),
       }),
     );
+    await stack.scheduler.send(
+      new CreateScheduleCommand({
+        Name: "disabled-once",
+        ScheduleExpression: `at(${new Date(clock.now() + 60_000).toISOString().slice(0, 19)})`,
+        State: "DISABLED",
+        ActionAfterCompletion: "DELETE",
+        FlexibleTimeWindow: { Mode: "OFF" },
+        Target: firingTarget("disabled-once"),
+      }),
+    );
     await clock.advance(10 * 60_000);
     expect(await drain()).toEqual([]);
+    const names = (
+      await stack.scheduler.send(new ListSchedulesCommand({ NamePrefix: "disabled" }))
+    ).Schedules?.map((s) => s.Name);
+    expect(names).toEqual(["disabled", "disabled-once"]);
   });
 
   it("keeps schedules across a restart: an at() due meanwhile fires then, a recurring one goes on from now", async () => {

@@ -182,7 +182,8 @@ export class ScheduleBook<T> {
   private arm(entry: BookEntry<T>, firedUpTo: number): boolean {
     const armed: Armed<T> = { entry, firedUpTo, next: undefined };
     armed.next = this.instants(armed, Number.POSITIVE_INFINITY, 1)[0];
-    if (armed.next === undefined && entry.deleteAfterCompletion) {
+    // Complete already (a disabled one is not: it may be enabled again).
+    if (armed.next === undefined && entry.enabled && entry.deleteAfterCompletion) {
       this.delete(entry.key);
       return false;
     }
