@@ -23,9 +23,19 @@ import { type Clock, systemClock } from "../jobs/deps.ts";
  * - DynamoDB Local's own TTL deletion (reads filter by this clock anyway);
  * - worker capacity waits in the poller.
  *
+ * EventBridge `at()` has whole seconds: a retry due at 10:20:00.500 fires at 10:20:00, finds
+ * its job not due yet and hops once more by a second (as on AWS), so move the clock a second
+ * past such a due time.
+ *
  * Under a manual clock a wait the lifecycle makes on the clock (`cancelJobs`' cancel-cache
  * wait, a run's lease, `simulateIndexLagMs`) ends only when the test moves time past it; the
  * local backend sets `cancelCacheMs` to 0 there, so `cancelJobs` never waits on it.
+ *
+ * @example
+ * const app = createApp({ backgroundJobs: { local: { clock: "manual" } } });
+ * await app.start();
+ * await app.context.backgroundJobs.scheduleJob({ type: "t", data: {}, schedule: "every 1 minute" });
+ * await app.local.clock.advance(60_000); // the next minute fired; its occurrence now runs
  */
 export interface LocalClock extends Clock {
   readonly mode: "real" | "manual";
