@@ -14,6 +14,7 @@ import {
 } from "./environment.ts";
 import { createJobSystem, type JobSystem } from "./jobs/api.ts";
 import { dispatch } from "./jobs/deliver.ts";
+import { systemClock } from "./jobs/deps.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./jobs/reconcile.ts";
 import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
 import { noMetrics, powertoolsLogger, powertoolsMetrics } from "./observability.ts";
@@ -92,12 +93,18 @@ export class JobBackend {
       cleanup: new Map(options.cleanup ?? []),
       tenants: new Map(options.tenants ?? []),
     };
+    // The local stack's clock (real, or moved by a test) is the lifecycle's and the table's too.
+    const clock = deployment.clock ?? systemClock;
+    const adapters = adaptersFor(clients, resources, {
+      now: clock.now,
+      ...(deployment.simulateIndexLagMs
+        ? { simulateIndexLagMs: deployment.simulateIndexLagMs }
+        : {}),
+    });
     const system = createJobSystem({
-      ...adaptersFor(clients, resources, {
-        ...(deployment.simulateIndexLagMs
-          ? { simulateIndexLagMs: deployment.simulateIndexLagMs }
-          : {}),
-      }),
+      ...adapters,
+      lanes: deployment.lanesOnClock?.(adapters.lanes) ?? adapters.lanes,
+      clock,
       logger,
       metrics:
         options.metrics ??

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LocalStackInfo } from "./stack.ts";
+import type { LocalStackResources } from "./stack.ts";
 
 /** The file a running local stack writes in its data folder, for `bgjobs` to find it. */
 export const STACK_FILE = "stack.json";
@@ -9,7 +9,7 @@ export const STACK_FILE = "stack.json";
  * What `<dataDir>/stack.json` holds: the running local stack's resources, who wrote them, and
  * the plugins' rules that `bgjobs` needs to act as the app would.
  */
-export interface StackFile extends LocalStackInfo {
+export interface StackFile extends LocalStackResources {
   /** The process that wrote it (gone: the file is stale). */
   pid?: number;
   /** purgeAfterDays by type, as the running app's plugins say. */
@@ -22,7 +22,7 @@ export interface StackFile extends LocalStackInfo {
  * Writes `<dataDir>/stack.json` (readable by its owner only): while `npm start` runs, `bgjobs`
  * finds the local stack there.
  *
- * @example writeStackFile(".data", { pid: process.pid, ...app.local })
+ * @example writeStackFile(".data", { pid: process.pid, ...resources })
  */
 export function writeStackFile(dataDir: string, contents: StackFile): string {
   mkdirSync(dataDir, { recursive: true });

@@ -4,6 +4,7 @@
  * the environment the CDK construct sets is read into it (lib/environment.ts), and a running
  * local stack writes it to `<dataDir>/stack.json` (lib/stack-file.ts).
  */
+import type { LocalClock } from "./local/clock.ts";
 import type { LaneName } from "./resources.ts";
 
 /** The servers the AWS clients talk to when they are not AWS's own (the local stack's). */
@@ -29,15 +30,21 @@ export interface StackResources {
 }
 
 /**
- * A running local stack's resources, every field known (`app.local`): where the servers are,
- * so that any AWS client can inspect what the system wrote.
+ * A running local stack's resources, every field known: where the servers are, so that any
+ * AWS client can inspect what the system wrote (`<dataDir>/stack.json` holds these).
  */
-export interface LocalStackInfo extends StackResources {
+export interface LocalStackResources extends StackResources {
   region: string;
   endpoints: ServiceEndpoints;
   deadLetterQueueUrls: Record<LaneName, string>;
   scheduleGroup: string;
   schedulerRoleArn: string;
+}
+
+/** What `app.local` tells: the local stack's resources, and the clock its time runs on. */
+export interface LocalStackInfo extends LocalStackResources {
+  /** Real time, or with `local: { clock: "manual" }` time a test moves (lib/local/clock.ts). */
+  clock: LocalClock;
 }
 
 /** The local servers take any key; these are the ones the local stack's clients send. */

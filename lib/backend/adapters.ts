@@ -26,12 +26,13 @@ export type StackAdapters = Pick<JobDeps, "store" | "lanes" | "schedules">;
 export function adaptersFor(
   clients: AwsClients,
   resources: StackResources,
-  options: { simulateIndexLagMs?: number } = {},
+  options: { simulateIndexLagMs?: number; now?: () => number } = {},
 ): StackAdapters {
   const { tableName, queueUrls, scheduleGroup, schedulerRoleArn } = resources;
   return {
     store: new DynamoJobStore(clients.documents, {
       tableName,
+      ...(options.now ? { now: options.now } : {}),
       ...(options.simulateIndexLagMs ? { simulateIndexLagMs: options.simulateIndexLagMs } : {}),
     }),
     lanes: new SqsLanes(clients.sqs, queueUrls),

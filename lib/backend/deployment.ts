@@ -1,7 +1,7 @@
 import type { AwsClients } from "../aws/clients.ts";
 import type { SqsBatchHandler } from "../aws/sqs-batch.ts";
 import type { JobSystem } from "../jobs/api.ts";
-import type { JobSettings } from "../jobs/deps.ts";
+import type { Clock, JobSettings, LaneQueue } from "../jobs/deps.ts";
 import type { JobLogger } from "../log.ts";
 import type { LocalStackInfo, StackResources } from "../stack.ts";
 
@@ -15,6 +15,10 @@ export interface Deployment {
   readonly clients: AwsClients;
   /** The local stack's servers and resources (`app.local`); none on AWS. */
   readonly local?: LocalStackInfo;
+  /** The time the lifecycle and the job table read (the local stack's clock); default real time. */
+  readonly clock?: Clock;
+  /** The lanes as this deployment's clock needs them (a manual clock holds delayed sends). */
+  lanesOnClock?(lanes: LaneQueue): LaneQueue;
   /** The job table's test hook: index queries lag this many ms, as a GSI on AWS may. */
   readonly simulateIndexLagMs?: number;
   /** Job settings this deployment asks for (local test hooks; in Lambda, the function's timeout). */

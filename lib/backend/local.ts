@@ -11,7 +11,7 @@ import { reconcile, requeueAll } from "../jobs/reconcile.ts";
 import { LocalPoller } from "../local/poller.ts";
 import { startLocalStack } from "../local/stack.ts";
 import type { JobLogger } from "../log.ts";
-import type { LocalStackInfo } from "../stack.ts";
+import type { LocalStackInfo, LocalStackResources } from "../stack.ts";
 import { removeStackFile, writeStackFile } from "../stack-file.ts";
 import type { Consumer, Deployment, PluginRulesByType } from "./deployment.ts";
 import type { LocalBackendOptions } from "./options.ts";
@@ -34,10 +34,11 @@ export async function startLocalDeployment(
     ...(options.visibilityTimeoutSeconds !== undefined
       ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds }
       : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const { endpoints, tableName, queueUrls, deadLetterQueueUrls, region } = stack;
   const { scheduleGroup, schedulerRoleArn } = stack;
-  const local: LocalStackInfo = {
+  const resources: LocalStackResources = {
     endpoints,
     tableName,
     queueUrls,
@@ -46,6 +47,7 @@ export async function startLocalDeployment(
     scheduleGroup,
     schedulerRoleArn,
   };
+  const local: LocalStackInfo = { ...resources, clock: stack.clock };
   let poller: LocalPoller | undefined;
   let reconcileTimer: NodeJS.Timeout | undefined;
   let reconciling: Promise<unknown> | undefined;
@@ -55,7 +57,7 @@ export async function startLocalDeployment(
       // While this stack runs, `bgjobs` finds it here (removed by stop()).
       writeStackFile(options.dataDir, {
         pid: process.pid,
-        ...local,
+        ...resources,
         cleanup: Object.fromEntries(rules.cleanup),
         tenants: Object.fromEntries(rules.tenants),
       });
@@ -96,11 +98,15 @@ export async function startLocalDeployment(
   };
 
   return {
-    resources: local,
+    resources,
     clients: stack.clients,
     local,
+    clock: stack.clock,
+    lanesOnClock: (lanes) => stack.lanesOnClock(lanes),
     ...(options.simulateIndexLagMs ? { simulateIndexLagMs: options.simulateIndexLagMs } : {}),
     settings: {
+      // A clock that stands still would never end cancelJobs' cache wait: read logs fresh.
+      ...(stack.clock.mode === "manual" ? { cancelCacheMs: 0 } : {}),
       ...(options.redeliveryDelaySeconds !== undefined
         ? { redeliveryDelaySeconds: options.redeliveryDelaySeconds }
         : {}),

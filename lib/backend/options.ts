@@ -30,6 +30,12 @@ export interface LocalBackendOptions {
   visibilityTimeoutSeconds?: number;
   /** Test hook: fail chosen AWS calls (`"SQS.SendMessage"`...) by returning an error. */
   injectFault?: FaultInjector;
+  /**
+   * `"manual"`: the stack's time stands still until a test moves it through `app.local.clock`
+   * (`advance(ms)`, `set(instant)`); the scheduler, the lifecycle and the lanes' delays all
+   * read it (lib/local/clock.ts says what stays real time). Default `"real"`.
+   */
+  clock?: "real" | "manual";
 }
 
 /** A deployment's resources (lib/stack.ts), and how to reach them. */

@@ -7,11 +7,14 @@ import {
   type RequestCounter,
 } from "../aws/clients.ts";
 import { ensureJobTable, ensureLaneQueues, type LaneQueues } from "../aws/provision.ts";
+import type { LaneQueue } from "../jobs/deps.ts";
 import type { JobLogger } from "../log.ts";
 import { resourceNames } from "../resources.ts";
 import { LOCAL_CREDENTIALS, type LocalStackInfo } from "../stack.ts";
+import { type LocalClock, ManualClock, realLocalClock } from "./clock.ts";
 import { startDynamoDbLocal } from "./dynamodb-local.ts";
-import { startLocalScheduler } from "./scheduler-server.ts";
+import { ClockHeldLanes } from "./held-lanes.ts";
+import { startLocalScheduler } from "./scheduler/server.ts";
 import { startLocalSqs } from "./sqs-server.ts";
 
 export const LOCAL_REGION = "us-east-1";
@@ -22,6 +25,11 @@ export const LOCAL_SCHEDULER_ROLE = "arn:aws:iam::000000000000:role/local-jobs-s
 export interface LocalStack extends LocalStackInfo {
   clients: AwsClients;
   queues: LaneQueues;
+  /**
+   * The app's lanes with their `DelaySeconds` on the stack's clock: as given on real time,
+   * held on a manual clock (fauxqs cannot delay in virtual time; see held-lanes.ts).
+   */
+  lanesOnClock(lanes: LaneQueue): LaneQueue;
   stop(): Promise<void>;
 }
 
@@ -36,7 +44,11 @@ export async function startLocalStack(options: {
   injectFault?: FaultInjector;
   visibilityTimeoutSeconds?: number;
   logger: JobLogger;
+  /** `"manual"`: time moves only when a test moves it (`clock.advance`); default real time. */
+  clock?: "real" | "manual";
 }): Promise<LocalStack> {
+  const clock: LocalClock = options.clock === "manual" ? new ManualClock() : realLocalClock;
+  const held: ClockHeldLanes[] = [];
   const [dynamo, sqsServer] = await Promise.all([
     startDynamoDbLocal(options.dataDir ? { dbPath: join(options.dataDir, "dynamodb") } : {}),
     startLocalSqs(),
@@ -54,6 +66,7 @@ export async function startLocalStack(options: {
       sqs: deliveryClients.sqs,
       region: LOCAL_REGION,
       logger: options.logger,
+      clock,
       ...(options.dataDir
         ? { stateFile: join(options.dataDir, "scheduler", "schedules.json") }
         : {}),
@@ -88,7 +101,15 @@ export async function startLocalStack(options: {
       queues,
       scheduleGroup: LOCAL_SCHEDULE_GROUP,
       schedulerRoleArn: LOCAL_SCHEDULER_ROLE,
+      clock,
+      lanesOnClock: (lanes) => {
+        if (clock.mode === "real") return lanes;
+        const onClock = new ClockHeldLanes(lanes, clock);
+        held.push(onClock);
+        return onClock;
+      },
       stop: async () => {
+        for (const lanes of held) lanes.stop();
         await started.stop();
         for (const client of [
           clients.dynamodb,
