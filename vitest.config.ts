@@ -18,8 +18,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", REACTION_LOG_LEVEL: "FATAL" },
     server: { deps: { inline: [/@reactioncommerce\//] } },
-    // Each integration file starts its own local stack (a DynamoDB Local JVM): two at a time
-    // on a 2-core machine.
+    // One DynamoDB Local JVM for the run; each file's apps keep their own table on it.
+    globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 60_000,

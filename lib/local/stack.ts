@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { CreateScheduleGroupCommand } from "@aws-sdk/client-scheduler";
 import {
   type AwsClients,
@@ -10,7 +12,7 @@ import { ensureJobTable, ensureLaneQueues, type LaneQueues } from "../aws/provis
 import type { JobLogger } from "../log.ts";
 import type { LaneName } from "../resources.ts";
 import { resourceNames } from "../resources.ts";
-import { startDynamoDbLocal } from "./dynamodb-local.ts";
+import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { startLocalScheduler } from "./scheduler-server.ts";
 import { startLocalSqs } from "./sqs-server.ts";
 
@@ -42,21 +44,35 @@ export interface LocalStack extends LocalStackInfo {
  * Starts the embedded local AWS stack on loopback: DynamoDB Local (persisting under
  * `dataDir`), fauxqs, and the local EventBridge Scheduler (its schedules kept under
  * `dataDir` too); then provisions the table, lanes and schedule group.
+ *
+ * With `dynamodbEndpoint` it starts no DynamoDB Local but makes its table on that server:
+ * `${resourcePrefix}-jobs`, kept on stop, or under a unique prefix when none is given,
+ * deleted on stop, so apps sharing one server never see each other's jobs.
+ *
+ * @example const stack = await startLocalStack({ logger, dynamodbEndpoint: "http://127.0.0.1:8000" });
  */
 export async function startLocalStack(options: {
   dataDir?: string;
+  dynamodbEndpoint?: string;
+  resourcePrefix?: string;
   requestCounter?: RequestCounter;
   injectFault?: FaultInjector;
   visibilityTimeoutSeconds?: number;
   logger: JobLogger;
 }): Promise<LocalStack> {
   const [dynamo, sqsServer] = await Promise.all([
-    startDynamoDbLocal(options.dataDir ? { dbPath: join(options.dataDir, "dynamodb") } : {}),
+    options.dynamodbEndpoint
+      ? existingDynamoDb(options.dynamodbEndpoint)
+      : startDynamoDbLocal(options.dataDir ? { dbPath: join(options.dataDir, "dynamodb") } : {}),
     startLocalSqs(),
   ]);
+  // A table on a shared server that nobody named is this app's alone: it goes when the app does.
+  const ownsTable = options.dynamodbEndpoint !== undefined && !options.resourcePrefix;
+  const prefix =
+    options.resourcePrefix ?? (ownsTable ? `local-${randomUUID().slice(0, 8)}` : "local");
   let scheduler: Awaited<ReturnType<typeof startLocalScheduler>> | undefined;
   try {
-    const names = resourceNames("local");
+    const names = resourceNames(prefix);
     // The scheduler delivers with its own client, so injected faults hit only the app's calls.
     const deliveryClients = createClients({
       region: LOCAL_REGION,
@@ -103,6 +119,12 @@ export async function startLocalStack(options: {
       schedulerRoleArn: LOCAL_SCHEDULER_ROLE,
       stop: async () => {
         await started.stop();
+        if (ownsTable) {
+          // Best effort: a server already stopped took the table with it.
+          await clients.dynamodb
+            .send(new DeleteTableCommand({ TableName: names.tableName }))
+            .catch(() => {});
+        }
         for (const client of [
           clients.dynamodb,
           clients.sqs,
@@ -118,4 +140,9 @@ export async function startLocalStack(options: {
     await Promise.all([dynamo.stop(), sqsServer.stop()]);
     throw error;
   }
+}
+
+/** A DynamoDB someone else runs: nothing to start, nothing to stop. */
+async function existingDynamoDb(endpoint: string): Promise<DynamoDbLocal> {
+  return { endpoint, stop: async () => {} };
 }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CANCEL_LOG_PREFIX, DynamoJobStore } from "../../lib/aws/job-table.ts";
 import { JobValidationError } from "../../lib/errors.ts";
 import type { CancelRequest, JobListPage, JobListQuery, JobStore } from "../../lib/jobs/deps.ts";
@@ -625,7 +625,10 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
 let stack: LocalStack | undefined;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ logger: captureLogger() });
+  stack = await startLocalStack({
+    logger: captureLogger(),
+    dynamodbEndpoint: inject("dynamodbEndpoint"),
+  });
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { createJobSystem } from "../../lib/jobs/api.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { type Connection, connect } from "../../lib/ops/connect.ts";
 import type { StackInfo } from "../../lib/ops/stack-file.ts";
-import { waitUntil } from "../support/local-app.ts";
+import { onSharedDynamoDb, waitUntil } from "../support/local-app.ts";
 
 /**
  * Lanes, dead letters and the overview, on a local backend that does not consume until a
@@ -16,7 +16,7 @@ let info: StackInfo;
 let conn: Connection;
 let sqs: SQSClient;
 beforeAll(async () => {
-  backend = await startJobBackend({ backgroundJobs: { local: { quiet: true } } });
+  backend = await startJobBackend({ backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) } });
   info = { source: "local", ...backend.local, ...backend.localScheduling };
   conn = connect(info, { actor: "ops@ci" });
   sqs = conn.clients.sqs;

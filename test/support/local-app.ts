@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import {
   type App,
   type AppOptions,
@@ -16,13 +16,25 @@ import {
 } from "../../lib/index.ts";
 import type { JobDoc, JobStatus } from "../../lib/jobs/types.ts";
 
-/** A started app on its own local stack (in memory unless `dataDir`), quiet. */
+/**
+ * Local options that put an app's table on the suite's one DynamoDB Local (started by
+ * `test/global-setup.ts`) instead of a JVM of its own; the app deletes its table on stop.
+ */
+export function onSharedDynamoDb(local: LocalBackendOptions = {}): LocalBackendOptions {
+  return { dynamodbEndpoint: inject("dynamodbEndpoint"), ...local };
+}
+
+/**
+ * A started app on its own local stack, quiet: its table on the suite's shared DynamoDB Local,
+ * or, with `dataDir`, on a DynamoDB Local of its own that persists there.
+ */
 export async function startLocalApp(
   local: LocalBackendOptions = {},
   plugins: Plugin[] = [],
   options: Omit<AppOptions, "backgroundJobs"> = {},
 ): Promise<App> {
-  const app = createApp({ ...options, backgroundJobs: { local: { quiet: true, ...local } } });
+  const shared = local.dataDir ? local : onSharedDynamoDb(local);
+  const app = createApp({ ...options, backgroundJobs: { local: { quiet: true, ...shared } } });
   for (const plugin of plugins) app.registerPlugin(plugin);
   await app.start();
   return app;
