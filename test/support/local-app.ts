@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, inject } from "vitest";
 import {
   type App,
@@ -118,6 +118,26 @@ export function schedulerClientFor(app: Pick<App, "local">): SchedulerClient {
     endpoint: app.local.endpoints.scheduler,
     credentials: LOCAL_CREDENTIALS,
   });
+}
+
+/**
+ * A queue's messages: `visible` waits for a receive, `inFlight` was received (the local poller
+ * holds it, or a worker runs it) and is not yet deleted.
+ */
+export async function queueDepth(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
 }
 
 /** Polls `getJob` until the job's status is one of `statuses`; returns its document. */
