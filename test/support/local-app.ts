@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, inject } from "vitest";
@@ -22,6 +23,38 @@ import type { JobDoc, JobStatus } from "../../lib/jobs/types.ts";
  */
 export function onSharedDynamoDb(local: LocalBackendOptions = {}): LocalBackendOptions {
   return { dynamodbEndpoint: inject("dynamodbEndpoint"), ...local };
+}
+
+/**
+ * For apps that stop and start again on the same jobs (a restarted server): a table on the
+ * suite's DynamoDB Local under a name of its own, kept across the apps' lives (pass the
+ * options to each, with the `dataDir` that keeps the schedules), and `drop()` to delete it.
+ *
+ * @example const table = restartableTable(); startLocalApp(table.options({ dataDir })); ... await table.drop();
+ */
+export function restartableTable(): {
+  options(local?: LocalBackendOptions): LocalBackendOptions;
+  drop(): Promise<void>;
+} {
+  const resourcePrefix = `restart-${randomUUID().slice(0, 8)}`;
+  return {
+    options: (local = {}) => onSharedDynamoDb({ resourcePrefix, ...local }),
+    async drop() {
+      const client = new DynamoDBClient({
+        region: "us-east-1",
+        endpoint: inject("dynamodbEndpoint"),
+        credentials: LOCAL_CREDENTIALS,
+      });
+      try {
+        await client.send(new DeleteTableCommand({ TableName: `${resourcePrefix}-jobs` }));
+      } catch (error) {
+        // No table: no app got as far as making it, and the test says why.
+        if ((error as Error).name !== "ResourceNotFoundException") throw error;
+      } finally {
+        client.destroy();
+      }
+    },
+  };
 }
 
 /**
