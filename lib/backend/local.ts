@@ -29,6 +29,8 @@ export async function startLocalDeployment(
   const stack = await startLocalStack({
     logger,
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+    ...(options.resourcePrefix ? { resourcePrefix: options.resourcePrefix } : {}),
     ...(options.requestCounter ? { requestCounter: options.requestCounter } : {}),
     ...(options.injectFault ? { injectFault: options.injectFault } : {}),
     ...(options.visibilityTimeoutSeconds !== undefined

@@ -14,6 +14,17 @@ export interface LocalBackendOptions {
   dataDir?: string;
   /** No terminal output. */
   quiet?: boolean;
+  /**
+   * Use a DynamoDB already running there (one DynamoDB Local shared by many apps, as the test
+   * suite does) instead of starting DynamoDB Local. The app keeps its own table on it: see
+   * `resourcePrefix`. SQS and the Scheduler stay the app's own, in process.
+   */
+  dynamodbEndpoint?: string;
+  /**
+   * The table is `${resourcePrefix}-jobs` (default `local`), and is kept on stop. With
+   * `dynamodbEndpoint` and no prefix, the app takes a unique one and deletes its table on stop.
+   */
+  resourcePrefix?: string;
   /** Reconciler period locally (on AWS a scheduled Lambda runs every minute). Default 5 s. */
   reconcileIntervalMs?: number;
   /** Reconciler settings (how long before a due job counts as lost, index settle time). */

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
 import { CreateScheduleGroupCommand } from "@aws-sdk/client-scheduler";
 import {
   type AwsClients,
@@ -12,7 +14,7 @@ import type { JobLogger } from "../log.ts";
 import { resourceNames } from "../resources.ts";
 import { LOCAL_CREDENTIALS, type LocalStackInfo } from "../stack.ts";
 import { type LocalClock, ManualClock, realLocalClock } from "./clock.ts";
-import { startDynamoDbLocal } from "./dynamodb-local.ts";
+import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { ClockHeldLanes } from "./held-lanes.ts";
 import { startLocalScheduler } from "./scheduler/server.ts";
 import { startLocalSqs } from "./sqs-server.ts";
@@ -37,9 +39,17 @@ export interface LocalStack extends LocalStackInfo {
  * Starts the embedded local AWS stack on loopback: DynamoDB Local (persisting under
  * `dataDir`), fauxqs, and the local EventBridge Scheduler (its schedules kept under
  * `dataDir` too); then provisions the table, lanes and schedule group.
+ *
+ * With `dynamodbEndpoint` it starts no DynamoDB Local but makes its table on that server:
+ * `${resourcePrefix}-jobs`, kept on stop, or under a unique prefix when none is given,
+ * deleted on stop, so apps sharing one server never see each other's jobs.
+ *
+ * @example const stack = await startLocalStack({ logger, dynamodbEndpoint: "http://127.0.0.1:8000" });
  */
 export async function startLocalStack(options: {
   dataDir?: string;
+  dynamodbEndpoint?: string;
+  resourcePrefix?: string;
   requestCounter?: RequestCounter;
   injectFault?: FaultInjector;
   visibilityTimeoutSeconds?: number;
@@ -50,12 +60,18 @@ export async function startLocalStack(options: {
   const clock: LocalClock = options.clock === "manual" ? new ManualClock() : realLocalClock;
   const held: ClockHeldLanes[] = [];
   const [dynamo, sqsServer] = await Promise.all([
-    startDynamoDbLocal(options.dataDir ? { dbPath: join(options.dataDir, "dynamodb") } : {}),
+    options.dynamodbEndpoint
+      ? existingDynamoDb(options.dynamodbEndpoint)
+      : startDynamoDbLocal(options.dataDir ? { dbPath: join(options.dataDir, "dynamodb") } : {}),
     startLocalSqs(),
   ]);
+  // A table on a shared server that nobody named is this app's alone: it goes when the app does.
+  const ownsTable = options.dynamodbEndpoint !== undefined && !options.resourcePrefix;
+  const prefix =
+    options.resourcePrefix ?? (ownsTable ? `local-${randomUUID().slice(0, 8)}` : "local");
   let scheduler: Awaited<ReturnType<typeof startLocalScheduler>> | undefined;
   try {
-    const names = resourceNames("local");
+    const names = resourceNames(prefix);
     // The scheduler delivers with its own client, so injected faults hit only the app's calls.
     const deliveryClients = createClients({
       region: LOCAL_REGION,
@@ -111,6 +127,12 @@ export async function startLocalStack(options: {
       stop: async () => {
         for (const lanes of held) lanes.stop();
         await started.stop();
+        if (ownsTable) {
+          // Best effort: a server already stopped took the table with it.
+          await clients.dynamodb
+            .send(new DeleteTableCommand({ TableName: names.tableName }))
+            .catch(() => {});
+        }
         for (const client of [
           clients.dynamodb,
           clients.sqs,
@@ -126,4 +148,9 @@ export async function startLocalStack(options: {
     await Promise.all([dynamo.stop(), sqsServer.stop()]);
     throw error;
   }
+}
+
+/** A DynamoDB someone else runs: nothing to start, nothing to stop. */
+async function existingDynamoDb(endpoint: string): Promise<DynamoDbLocal> {
+  return { endpoint, stop: async () => {} };
 }

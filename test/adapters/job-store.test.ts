@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DynamoJobStore } from "../../lib/aws/dynamo/job-store.ts";
 import { JobValidationError } from "../../lib/errors.ts";
 import {
@@ -637,7 +637,10 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
 let stack: LocalStack | undefined;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ logger: captureLogger() });
+  stack = await startLocalStack({
+    logger: captureLogger(),
+    dynamodbEndpoint: inject("dynamodbEndpoint"),
+  });
 });
 
 afterAll(async () => {

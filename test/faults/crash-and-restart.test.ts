@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Job, Plugin, WorkerHandle } from "../../lib/index.ts";
 import {
   deferred,
+  restartableTable,
   startLocalApp,
   tempDataDir,
   waitForStatus,
@@ -10,7 +11,11 @@ import {
 } from "../support/local-app.ts";
 
 const data = await tempDataDir();
-afterAll(() => data.remove());
+const table = restartableTable();
+afterAll(async () => {
+  await data.remove();
+  await table.drop();
+});
 
 describe("processes that die", () => {
   it("a dispatcher killed mid-job (SIGKILL): the lease expires, the job is retried, the attempt counts", {
@@ -125,7 +130,7 @@ describe("processes that die", () => {
         ],
       },
     });
-    const first = await startLocalApp({ dataDir: data.dir }, [plugin(true)]);
+    const first = await startLocalApp(table.options({ dataDir: data.dir }), [plugin(true)]);
     const jobs = first.context.backgroundJobs;
     // Fails its first attempt and waits 3 s for the next.
     const retrying = await jobs.scheduleJob({
@@ -144,9 +149,10 @@ describe("processes that die", () => {
     const pending = await jobs.scheduleJob({ type: "restart/work", data: { kind: "pending" } });
     await first.stop();
 
-    const second = await startLocalApp({ dataDir: data.dir, reconcileIntervalMs: 200 }, [
-      plugin(false),
-    ]);
+    const second = await startLocalApp(
+      table.options({ dataDir: data.dir, reconcileIntervalMs: 200 }),
+      [plugin(false)],
+    );
     try {
       for (const job of [runningJob, pending, retrying])
         await waitForStatus(second, job._id, "completed", 30_000);

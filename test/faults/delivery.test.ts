@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Job } from "../../lib/index.ts";
 import {
   deferred,
+  queueDepth,
   sleep,
   startLocalApp,
   useLocalApp,
@@ -39,7 +40,15 @@ describe("at-least-once delivery, exactly-once effects", () => {
         new SendMessageCommand({ QueueUrl: stack.app.local.queueUrls.normal, MessageBody: body }),
       );
     }
-    await sleep(1000);
+    // Until the poller took all three and the dispatcher acknowledged (deleted) them.
+    await waitUntil(
+      async () => {
+        const depth = await queueDepth(stack.sqs, stack.app.local.queueUrls.normal);
+        return depth.visible === 0 && depth.inFlight === 0;
+      },
+      20_000,
+      "the duplicates handled",
+    );
     expect(runs).toEqual([job._id]);
     expect((await stack.app.context.backgroundJobs.getJob(job._id))?._doc.retried).toBe(1);
   });
@@ -51,9 +60,12 @@ describe("at-least-once delivery, exactly-once effects", () => {
       workTimeout: 1500,
       async worker(job) {
         runs.push(job._id);
-        for (let step = 1; step <= 6; step += 1) {
-          await sleep(700); // 4.2 s in all: twice the 2 s visibility timeout, 3 times workTimeout
-          await job.progress(step, 6);
+        // 4.2 s in all: twice the 2 s visibility timeout, nearly 3 times workTimeout; each
+        // heartbeat comes 300 ms after the last, so a slow write (a loaded machine) still
+        // lands well inside the 1.5 s lease.
+        for (let step = 1; step <= 14; step += 1) {
+          await sleep(300);
+          await job.progress(step, 14);
         }
         await job.done();
       },

@@ -15,6 +15,7 @@ import { sqsRecord } from "../../lib/aws/sqs-batch.ts";
 import { type JobBackend, startJobBackend } from "../../lib/backend.ts";
 import type { JobRecord } from "../../lib/jobs/types.ts";
 import { envNames } from "../../lib/names.ts";
+import { onSharedDynamoDb } from "../support/local-app.ts";
 
 // The bundles `cdk synth` writes for this repository's plugins (lambdas/plugins.ts: files,
 // email, sitemap with two shops and a ping every minute), each loaded in a fresh process as
@@ -25,7 +26,7 @@ let backend: JobBackend;
 let clients: AwsClients;
 beforeAll(async () => {
   synthesized = synthesizeBundles();
-  backend = await startJobBackend({ backgroundJobs: { local: { quiet: true } } });
+  backend = await startJobBackend({ backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) } });
   clients = createClients({
     region: backend.local.region,
     credentials: { accessKeyId: "local", secretAccessKey: "local" },

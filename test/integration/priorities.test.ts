@@ -2,9 +2,30 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { LANES, type LaneName } from "../../lib/index.ts";
 import { captureLogger } from "../support/capture-logger.ts";
-import { deferred, sleep, useLocalApp, waitForStatus, waitUntil } from "../support/local-app.ts";
+import {
+  deferred,
+  queueDepth,
+  sleep,
+  useLocalApp,
+  waitForStatus,
+  waitUntil,
+} from "../support/local-app.ts";
 
 const stack = useLocalApp();
+
+/** Resolves when the poller has received every message sent to the lanes so far. */
+async function lanesRead(): Promise<void> {
+  await waitUntil(
+    async () => {
+      const depths = await Promise.all(
+        LANES.map((lane) => queueDepth(stack.sqs, stack.app.local.queueUrls[lane])),
+      );
+      return depths.every((depth) => depth.visible === 0);
+    },
+    20_000,
+    "the poller to receive every lane's messages",
+  );
+}
 
 describe("priority lanes under contention", () => {
   it("starts every waiting critical job before any normal one, and every normal before any low", async () => {
@@ -45,6 +66,8 @@ describe("priority lanes under contention", () => {
     for (const [lane, priority] of plan) {
       await backgroundJobs.scheduleJob({ type: "prio/work", data: { lane }, priority });
     }
+    // Every job waits in the poller's hands, not on a lane it has not read yet.
+    await lanesRead();
     release.resolve();
     await waitUntil(() => started.length === plan.length, 30_000, "all jobs started");
     expect(started).toEqual([
@@ -91,13 +114,13 @@ describe("priority lanes under contention", () => {
         )._id,
       );
     }
-    await sleep(300); // the poller has seen the low messages
+    await lanesRead(); // the poller holds the low messages
     const critical = await backgroundJobs.scheduleJob({
       type: "prio/one",
       data: { label: "critical" },
       priority: "critical",
     });
-    await sleep(300); // and the critical one
+    await lanesRead(); // and the critical one
     first.resolve();
     for (const id of [critical._id, ...later]) await waitForStatus(stack.app, id, "completed");
     expect(started).toEqual(["first", "critical", "low", "low", "low"]);

@@ -1,9 +1,19 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { Job } from "../../lib/index.ts";
-import { deferred, startLocalApp, tempDataDir, waitForStatus } from "../support/local-app.ts";
+import {
+  deferred,
+  restartableTable,
+  startLocalApp,
+  tempDataDir,
+  waitForStatus,
+} from "../support/local-app.ts";
 
 const data = await tempDataDir();
-afterAll(() => data.remove());
+const table = restartableTable();
+afterAll(async () => {
+  await data.remove();
+  await table.drop();
+});
 
 describe("the reconciler", () => {
   it("runs a job whose message was never sent (the write-then-send gap)", async () => {
@@ -41,7 +51,7 @@ describe("the reconciler", () => {
 
   it("fails the attempt of a run whose process died, then retries it", async () => {
     const started = deferred<Job>();
-    const first = await startLocalApp({ dataDir: data.dir });
+    const first = await startLocalApp(table.options({ dataDir: data.dir }));
     await first.context.backgroundJobs.addWorker({
       type: "recon/crash",
       workTimeout: 1000,
@@ -57,7 +67,9 @@ describe("the reconciler", () => {
     await started.promise;
     await first.stop(); // the run is abandoned with its lease still held
 
-    const second = await startLocalApp({ dataDir: data.dir, reconcileIntervalMs: 200 });
+    const second = await startLocalApp(
+      table.options({ dataDir: data.dir, reconcileIntervalMs: 200 }),
+    );
     try {
       let ran = 0;
       await second.context.backgroundJobs.addWorker({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type App, createApp, type Job } from "../../lib/index.ts";
 import { captureLogger } from "../support/capture-logger.ts";
-import { startLocalApp, waitForStatus } from "../support/local-app.ts";
+import { onSharedDynamoDb, startLocalApp, waitForStatus } from "../support/local-app.ts";
 
 /** A Lambda cold start (`startupScheduling: "skip"`) only registers workers. */
 describe("startup on a Lambda cold start", () => {
@@ -84,7 +84,7 @@ describe("startup's own calls, not the boot's time window", () => {
       reached = resolve;
     });
     app = createApp({
-      backgroundJobs: { local: { quiet: true } },
+      backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) },
       startupScheduling: "skip",
       logger,
     });

@@ -14,6 +14,7 @@ import { stackOutputNames } from "../../lib/names.ts";
 import { connect } from "../../lib/ops/connect.ts";
 import { LANES } from "../../lib/resources.ts";
 import {
+  onSharedDynamoDb,
   sqsClientFor,
   startLocalApp,
   tempDataDir,
@@ -31,7 +32,8 @@ let app: App;
 let data: Awaited<ReturnType<typeof tempDataDir>>;
 beforeAll(async () => {
   data = await tempDataDir();
-  app = await startLocalApp({ dataDir: data.dir }, [opsPlugin]);
+  // The data folder is where bgjobs finds the stack (stack.json); the table is on the shared DynamoDB.
+  app = await startLocalApp(onSharedDynamoDb({ dataDir: data.dir }), [opsPlugin]);
 });
 afterAll(async () => {
   await app?.stop();

@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../lib/cli/main.ts";
 import type { Io } from "../../lib/cli/output.ts";
 import type { App } from "../../lib/index.ts";
-import { startLocalApp, tempDataDir, waitForStatus } from "../support/local-app.ts";
+import {
+  onSharedDynamoDb,
+  startLocalApp,
+  tempDataDir,
+  waitForStatus,
+} from "../support/local-app.ts";
 import { opsPlugin } from "./support.ts";
 
 /**
@@ -76,7 +81,7 @@ describe.skipIf(!available)("the dashboard in headless Chromium", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     data = await tempDataDir();
-    app = await startLocalApp({ dataDir: data.dir }, [opsPlugin]);
+    app = await startLocalApp(onSharedDynamoDb({ dataDir: data.dir }), [opsPlugin]);
     for (const shop of ["shop-a", "shop-b", "shop-c"]) failedIds.push(await failedJob(shop));
     for (let i = 0; i < 2; i += 1)
       await app.context.backgroundJobs.scheduleJob({

@@ -4,7 +4,7 @@ import { type JobBackend, startJobBackend } from "../../lib/backend.ts";
 import { createJobSystem } from "../../lib/jobs/api.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { type Connection, connect, type StackInfo } from "../../lib/ops/connect.ts";
-import { waitUntil } from "../support/local-app.ts";
+import { onSharedDynamoDb, waitUntil } from "../support/local-app.ts";
 
 /**
  * Lanes, dead letters and the overview, on a local backend that does not consume until a
@@ -15,7 +15,7 @@ let info: StackInfo;
 let conn: Connection;
 let sqs: SQSClient;
 beforeAll(async () => {
-  backend = await startJobBackend({ backgroundJobs: { local: { quiet: true } } });
+  backend = await startJobBackend({ backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) } });
   info = { source: "local", ...backend.local, ...backend.localScheduling };
   conn = connect(info, { actor: "ops@ci" });
   sqs = conn.clients.sqs;
@@ -147,10 +147,25 @@ describe("overview", () => {
     const failing = overview.types.find((t) => t.type === "lanes/fail");
     expect(failing?.recentByStatus).toEqual({ failed: 2 });
     const row = overview.byType.find((r) => r.key === "lanes/work");
-    expect(row).toMatchObject({ completed: 9, failureRate: 0 });
-    expect(row?.runP50).toBeGreaterThanOrEqual(0);
-    expect(row?.runP95).toBeGreaterThanOrEqual(row?.runP50 ?? 0);
-    expect(row?.waitP95).toBeGreaterThanOrEqual(0);
+    // The run and wait figures are the nearest-rank percentiles of the 9 attempts the records keep.
+    const page = await conn.ops.listJobs({ type: "lanes/work", statuses: ["completed"] });
+    const attempts = (
+      await Promise.all(page.jobs.map((job) => backend.system.deps.store.getJob(job.id)))
+    ).flatMap((record) => record?.attempts ?? []);
+    expect(attempts).toHaveLength(9);
+    const runs = attempts.map((attempt) => attempt.endedAt - attempt.startedAt);
+    const waits = attempts.map((attempt) => attempt.waitMs as number);
+    expect(row).toEqual({
+      key: "lanes/work",
+      completed: 9,
+      failed: 0,
+      failureRate: 0,
+      throughputPerMinute: 9 / 60,
+      runP50: nearestRank(runs, 50),
+      runP95: nearestRank(runs, 95),
+      waitP50: nearestRank(waits, 50),
+      waitP95: nearestRank(waits, 95),
+    });
     expect(overview.byType.find((r) => r.key === "lanes/fail")).toMatchObject({
       completed: 0,
       failed: 2,
@@ -167,3 +182,9 @@ describe("overview", () => {
     expect(overview.read).toBeGreaterThan(0);
   });
 });
+
+/** The nearest-rank percentile: the smallest value with at least p% of the values at or below it. */
+function nearestRank(values: number[], p: number): number | undefined {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil((p / 100) * sorted.length) - 1];
+}

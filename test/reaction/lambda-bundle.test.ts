@@ -17,7 +17,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackgroundJobs } from "../../infra/background-jobs/construct.ts";
 import { type JobBackend, startJobBackend } from "../../lib/backend.ts";
-import { waitForStatus } from "../support/local-app.ts";
+import { onSharedDynamoDb, waitForStatus } from "../support/local-app.ts";
 import { sqsEvent } from "../support/sqs-event.ts";
 
 // The Lambda path with Reaction's core: the construct bundles the example Reaction API
@@ -54,7 +54,7 @@ beforeAll(async () => {
     .s3Key;
   bundle = join(scratch, "cdk.out", `asset.${code.replace(/\.zip$/, "")}`, "index.mjs");
   writeFileSync(join(scratch, "invoke.mjs"), INVOKE);
-  backend = await startJobBackend({ backgroundJobs: { local: { quiet: true } } });
+  backend = await startJobBackend({ backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) } });
 }, 180_000);
 
 afterAll(async () => {

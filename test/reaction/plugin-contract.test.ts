@@ -2,7 +2,7 @@ import { ReactionAPICore } from "@reactioncommerce/api-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { jobQueueHostOf, jobQueuePlugin } from "../../lib/reaction/index.ts";
 import { captureLogger } from "../support/capture-logger.ts";
-import { sleep, waitForStatus } from "../support/local-app.ts";
+import { onSharedDynamoDb, sleep, waitForStatus } from "../support/local-app.ts";
 import { startReactionApi } from "../support/reaction-api.ts";
 
 // What the original job-queue plugin promised the rest of a Reaction API, kept by the swap-in.
@@ -116,7 +116,7 @@ describe("startup in skip mode (a Lambda cold start)", () => {
       shops: ["shop1", "shop2"],
       startup: false,
       jobQueue: {
-        backgroundJobs: { local: { quiet: true } },
+        backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) },
         startupScheduling: "skip",
         logger,
       },
@@ -144,7 +144,10 @@ describe("startup in skip mode (a Lambda cold start)", () => {
 
 describe("shutdown", () => {
   it("stops what startup started: the local stack's servers", async () => {
-    const reaction = await startReactionApi();
+    // A DynamoDB Local of its own, to see it stop.
+    const reaction = await startReactionApi({
+      jobQueue: { backgroundJobs: { local: { quiet: true } } },
+    });
     const backend = await jobQueueHostOf(reaction.api).started();
     const { dynamodb } = backend.local.endpoints;
     expect((await fetch(dynamodb, { method: "POST" })).status).toBeGreaterThan(0);

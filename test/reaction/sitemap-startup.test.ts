@@ -1,18 +1,21 @@
 import { GetScheduleCommand } from "@aws-sdk/client-scheduler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobQueueHostOf } from "../../lib/reaction/index.ts";
-import { schedulerClientFor, tempDataDir } from "../support/local-app.ts";
+import { restartableTable, schedulerClientFor, tempDataDir } from "../support/local-app.ts";
 import { startReactionApi } from "../support/reaction-api.ts";
 
 // Reaction's sitemap plugin, unchanged: its startup cancels each shop's sitemap job and
 // schedules it again ("every 24 hours"), as it does at every server start.
 const SHOPS = ["shopA", "shopB"];
 let data: Awaited<ReturnType<typeof tempDataDir>>;
+// Each server start finds the jobs of the one before: the same table, the same schedules.
+const table = restartableTable();
 beforeAll(async () => {
   data = await tempDataDir();
 });
 afterAll(async () => {
   await data.remove();
+  await table.drop();
 });
 
 /** Starts a Reaction API on the data folder, hands it to `check`, and stops it. */
@@ -21,7 +24,7 @@ async function withApi(
 ) {
   const reaction = await startReactionApi({
     shops: SHOPS,
-    jobQueue: { backgroundJobs: { local: { quiet: true, dataDir: data.dir } } },
+    jobQueue: { backgroundJobs: { local: table.options({ quiet: true, dataDir: data.dir }) } },
   });
   try {
     await check(reaction);

@@ -1,10 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll } from "vitest";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { afterAll, beforeAll, inject } from "vitest";
 import {
   type App,
   type AppOptions,
@@ -16,13 +17,57 @@ import {
 } from "../../lib/index.ts";
 import type { JobDoc, JobStatus } from "../../lib/jobs/types.ts";
 
-/** A started app on its own local stack (in memory unless `dataDir`), quiet. */
+/**
+ * Local options that put an app's table on the suite's one DynamoDB Local (started by
+ * `test/global-setup.ts`) instead of a JVM of its own; the app deletes its table on stop.
+ */
+export function onSharedDynamoDb(local: LocalBackendOptions = {}): LocalBackendOptions {
+  return { dynamodbEndpoint: inject("dynamodbEndpoint"), ...local };
+}
+
+/**
+ * For apps that stop and start again on the same jobs (a restarted server): a table on the
+ * suite's DynamoDB Local under a name of its own, kept across the apps' lives (pass the
+ * options to each, with the `dataDir` that keeps the schedules), and `drop()` to delete it.
+ *
+ * @example const table = restartableTable(); startLocalApp(table.options({ dataDir })); ... await table.drop();
+ */
+export function restartableTable(): {
+  options(local?: LocalBackendOptions): LocalBackendOptions;
+  drop(): Promise<void>;
+} {
+  const resourcePrefix = `restart-${randomUUID().slice(0, 8)}`;
+  return {
+    options: (local = {}) => onSharedDynamoDb({ resourcePrefix, ...local }),
+    async drop() {
+      const client = new DynamoDBClient({
+        region: "us-east-1",
+        endpoint: inject("dynamodbEndpoint"),
+        credentials: LOCAL_CREDENTIALS,
+      });
+      try {
+        await client.send(new DeleteTableCommand({ TableName: `${resourcePrefix}-jobs` }));
+      } catch (error) {
+        // No table: no app got as far as making it, and the test says why.
+        if ((error as Error).name !== "ResourceNotFoundException") throw error;
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}
+
+/**
+ * A started app on its own local stack, quiet: its table on the suite's shared DynamoDB Local,
+ * or, with `dataDir`, on a DynamoDB Local of its own that persists there.
+ */
 export async function startLocalApp(
   local: LocalBackendOptions = {},
   plugins: Plugin[] = [],
   options: Omit<AppOptions, "backgroundJobs"> = {},
 ): Promise<App> {
-  const app = createApp({ ...options, backgroundJobs: { local: { quiet: true, ...local } } });
+  const shared = local.dataDir ? local : onSharedDynamoDb(local);
+  const app = createApp({ ...options, backgroundJobs: { local: { quiet: true, ...shared } } });
   for (const plugin of plugins) app.registerPlugin(plugin);
   await app.start();
   return app;
@@ -106,6 +151,26 @@ export function schedulerClientFor(app: Pick<App, "local">): SchedulerClient {
     endpoint: app.local.endpoints.scheduler,
     credentials: LOCAL_CREDENTIALS,
   });
+}
+
+/**
+ * A queue's messages: `visible` waits for a receive, `inFlight` was received (the local poller
+ * holds it, or a worker runs it) and is not yet deleted.
+ */
+export async function queueDepth(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
 }
 
 /** Polls `getJob` until the job's status is one of `statuses`; returns its document. */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll } from "vitest";
 import registerShop from "../../examples/reaction/shop-plugin.js";
 import type { ReactionBackgroundJobs } from "../../lib/reaction/host.ts";
 import { type JobQueueOptions, registerWith } from "../../lib/reaction/index.ts";
+import { onSharedDynamoDb } from "./local-app.ts";
 
 export interface ReactionTestApi {
   api: ReactionAPICore;
@@ -37,7 +38,7 @@ export function graphQLClient(api: ReactionAPICore) {
 export interface ReactionTestOptions {
   /** Shop ids inserted before startup. Default one shop. */
   shops?: string[];
-  /** The job-queue plugin's options. Default: its own in-memory local stack, quiet. */
+  /** The job-queue plugin's options. Default: a local stack, quiet, on the suite's DynamoDB Local. */
   jobQueue?: JobQueueOptions;
   /** More plugin registrations, after the email and sitemap plugins. */
   plugins?: Array<Record<string, unknown>>;
@@ -60,7 +61,9 @@ export async function startReactionApi(
   await api.registerPlugins({
     // The example app's stand-in for the shop, settings and authorization plugins.
     shop: registerShop,
-    jobQueue: registerWith(options.jobQueue ?? { backgroundJobs: { local: { quiet: true } } }),
+    jobQueue: registerWith(
+      options.jobQueue ?? { backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) } },
+    ),
     email: registerEmail,
     sitemapGenerator: registerSitemap,
   });
