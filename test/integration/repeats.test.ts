@@ -15,6 +15,7 @@ import type { Job } from "../../lib/index.ts";
 import type { LaneName } from "../../lib/resources.ts";
 import {
   deferred,
+  restartableTable,
   schedulerClientFor,
   startLocalApp,
   tempDataDir,
@@ -366,9 +367,12 @@ describe("repeating jobs", () => {
 
 describe("schedules across a restart of the local stack", () => {
   it("keeps recurring and one-time schedules, and the chain goes on", async () => {
+    // The data folder keeps the schedules; the jobs stay in a table of their own on the suite's
+    // DynamoDB Local, as a restarted DynamoDB Local would keep them under the data folder.
     const data = await tempDataDir();
+    const table = restartableTable();
     try {
-      const first = await startLocalApp({ dataDir: data.dir, clock: "manual" });
+      const first = await startLocalApp(table.options({ dataDir: data.dir, clock: "manual" }));
       const daily = await first.context.backgroundJobs.scheduleJob({
         type: "restart/daily",
         data: {},
@@ -382,7 +386,7 @@ describe("schedules across a restart of the local stack", () => {
       await first.stop();
 
       const runs: string[] = [];
-      const second = await startLocalApp({ dataDir: data.dir, clock: "manual" }, [
+      const second = await startLocalApp(table.options({ dataDir: data.dir, clock: "manual" }), [
         {
           name: "chain",
           functionsByType: {
@@ -413,6 +417,7 @@ describe("schedules across a restart of the local stack", () => {
         await second.stop();
       }
     } finally {
+      await table.drop();
       await data.remove();
     }
   });
