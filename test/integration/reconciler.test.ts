@@ -93,8 +93,9 @@ describe("the reconciler", () => {
 
 describe("the reconciler's re-sends", () => {
   it("back off (1, 2, 4... x staleAfter) instead of copying a waiting job's message on every pass", async () => {
-    const app = await startLocalApp({ reconcileIntervalMs: 3_600_000 });
+    const app = await startLocalApp({ reconcileIntervalMs: 3_600_000, clock: "manual" });
     try {
+      const { clock } = app.local;
       const handle = await app.context.backgroundJobs.addWorker({
         type: "recon/backlog",
         async worker() {},
@@ -103,28 +104,22 @@ describe("the reconciler's re-sends", () => {
       await app.context.backgroundJobs.scheduleJob({ type: "recon/backlog", data: {} });
       // Lost once it is staleAfter behind the delivery front, which with nothing reported is
       // now less half of staleAfter (the lag a process keeps to itself): 3 s here. Each
-      // re-send moves it on by 0, 1, 2... x staleAfter. "Not yet" is timed from a pass's
-      // start, "now" from its end, so a slow pass cannot flip either.
-      const pass = async () => {
-        const start = Date.now();
-        const { requeued } = await app.reconcile({ staleAfterMs: 2000 });
-        return { requeued, start, end: Date.now() };
-      };
-      const sleepUntil = (at: number) =>
-        new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
-      await sleepUntil(Date.now() + 3200);
-      const first = await pass();
-      expect(first.requeued).toBe(1);
-      expect((await pass()).requeued).toBe(0);
-      await sleepUntil(first.start + 2600);
-      expect((await pass()).requeued).toBe(0); // within 1.5 x staleAfter of the re-send
-      await sleepUntil(first.end + 3400);
-      const second = await pass();
-      expect(second.requeued).toBe(1);
-      await sleepUntil(second.start + 4600);
-      expect((await pass()).requeued).toBe(0); // now 1 x staleAfter more
-      await sleepUntil(second.end + 5400);
-      expect((await pass()).requeued).toBe(1);
+      // re-send moves it on by 0, 1, 2... x staleAfter. The stack's clock stands still during
+      // a pass, so each pass sees exactly the instant the test moved it to.
+      const pass = async () => (await app.reconcile({ staleAfterMs: 2000 })).requeued;
+      const first = clock.now() + 3200;
+      await clock.set(first);
+      expect(await pass()).toBe(1);
+      expect(await pass()).toBe(0);
+      await clock.set(first + 2600);
+      expect(await pass()).toBe(0); // within 1.5 x staleAfter of the re-send
+      await clock.set(first + 3400);
+      expect(await pass()).toBe(1);
+      const second = first + 3400;
+      await clock.set(second + 4600);
+      expect(await pass()).toBe(0); // now 1 x staleAfter more
+      await clock.set(second + 5400);
+      expect(await pass()).toBe(1);
     } finally {
       await app.stop();
     }
