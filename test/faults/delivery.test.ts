@@ -121,6 +121,8 @@ describe("at-least-once delivery, exactly-once effects", () => {
     let retriesSeen = 0;
     let injecting = true;
     const faulty = await startLocalApp({
+      // A delivery whose handling met an injected fault comes back after 1 s, not the default 10.
+      redeliveryDelaySeconds: 1,
       injectFault: (operation, input) => {
         calls += 1;
         if (failedOnce.has(input)) {
