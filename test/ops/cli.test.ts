@@ -471,7 +471,11 @@ describe("where bgjobs connects", () => {
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain("ValidationError: Stack with id Other does not exist");
     } finally {
-      process.env = saved;
+      // Restored in place: replacing process.env would leave vi.stubEnv (which sets through
+      // process.env but deletes from the object it started with) leaking stubs into the files
+      // that run after this one in the same worker.
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
       await new Promise((resolve) => cloudFormation.server.close(resolve));
     }
   });
