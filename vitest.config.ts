@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { SlowestFirstSequencer } from "./test/sequencer.ts";
 
 /**
  * Reaction's packages import `@reactioncommerce/api-utils/<x>.js`, which that package maps to
@@ -27,6 +28,7 @@ export default defineConfig({
     // test patches a shared module (SDK mocks are per client instance), and every file stops
     // what it starts.
     isolate: false,
+    sequence: { sequencer: SlowestFirstSequencer },
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -24,7 +24,9 @@ import {
   waitUntil,
 } from "../support/local-app.ts";
 
-const stack = useLocalApp({ clock: "manual" });
+// A delivery that met a fault comes back after 1 s of real time (default 10 s, as long as
+// laneIdle waits), so a busy machine cannot leave one in flight past that wait.
+const stack = useLocalApp({ clock: "manual", redeliveryDelaySeconds: 1 });
 const clock = () => stack.app.local.clock;
 
 async function scheduleNames(client: SchedulerClient): Promise<string[]> {
