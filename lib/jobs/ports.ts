@@ -1,7 +1,7 @@
 /**
  * The ports: what the lifecycle needs from a job table, lanes and a scheduler, and the
  * neutral shape of what a lane delivers. No AWS detail: the adapters are in `lib/aws/`, the
- * in-memory ones in `test/support/memory/`. Imports nothing of `lib/jobs/` but plain types.
+ * in-memory ones in `lib/memory/` (the test backend and the model check). Imports nothing of `lib/jobs/` but plain types.
  */
 import type { LaneName } from "../resources.ts";
 import type { JobRecord, JobStatus } from "./types.ts";

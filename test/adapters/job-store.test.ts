@@ -19,9 +19,9 @@ import { CANCEL_LOG_PREFIX, NEVER_DUE, openKeysToRead } from "../../lib/jobs/key
 import { listJobs } from "../../lib/jobs/list/index.ts";
 import type { JobRecord, JsonObject } from "../../lib/jobs/types.ts";
 import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
+import { MemoryJobStore } from "../../lib/memory/job-store.ts";
 import { captureLogger } from "../support/capture-logger.ts";
 import { FakeClock } from "../support/memory/clock.ts";
-import { MemoryJobStore } from "../support/memory/job-store.ts";
 
 /** Fake time far past the real one: DynamoDB Local's TTL sweeper must not touch our records. */
 const T0 = Date.UTC(2030, 0, 1);

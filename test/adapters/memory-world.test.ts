@@ -4,9 +4,9 @@
  * in `job-store.test.ts`.)
  */
 import { describe, expect, it } from "vitest";
+import { MemoryLanes } from "../../lib/memory/lanes.ts";
+import { MemoryScheduler } from "../../lib/memory/scheduler.ts";
 import { FakeClock } from "../support/memory/clock.ts";
-import { MemoryLanes } from "../support/memory/lanes.ts";
-import { MemoryScheduler } from "../support/memory/scheduler.ts";
 
 const T0 = Date.UTC(2026, 0, 1);
 

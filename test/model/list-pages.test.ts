@@ -4,9 +4,9 @@ import type { JobListPage } from "../../lib/jobs/deps.ts";
 import { decodeCursor, listJobs, listPage, validateFilter } from "../../lib/jobs/list/index.ts";
 import { laneFor } from "../../lib/jobs/priority.ts";
 import { JOB_STATUSES, type JobRecord, type JobStatus } from "../../lib/jobs/types.ts";
+import { MemoryJobStore } from "../../lib/memory/job-store.ts";
 import { LANES } from "../../lib/resources.ts";
 import { FakeClock } from "../support/memory/clock.ts";
-import { MemoryJobStore } from "../support/memory/job-store.ts";
 
 const T0 = Date.UTC(2030, 0, 1);
 const TYPES = ["a", "b", "c"];

@@ -8,11 +8,11 @@ import { reconcile } from "../../lib/jobs/reconcile.ts";
 import { type JobRecord, TERMINAL } from "../../lib/jobs/types.ts";
 import { type CancelFilter, validateCancelFilter } from "../../lib/jobs/validate.ts";
 import { FairShare, pickDeliverable } from "../../lib/local/pick.ts";
+import { MemoryJobStore } from "../../lib/memory/job-store.ts";
+import { MemoryLanes } from "../../lib/memory/lanes.ts";
+import { MemoryScheduler } from "../../lib/memory/scheduler.ts";
 import { LANES, type LaneName } from "../../lib/resources.ts";
 import { FakeClock } from "../support/memory/clock.ts";
-import { MemoryJobStore } from "../support/memory/job-store.ts";
-import { MemoryLanes } from "../support/memory/lanes.ts";
-import { MemoryScheduler } from "../support/memory/scheduler.ts";
 
 /** What a worker does on one attempt (planned per job in `data.plan`, then "done"). */
 export type Behavior =

@@ -3,13 +3,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { JobValidationError } from "../../lib/errors.ts";
 import { createJobSystem } from "../../lib/jobs/api.ts";
 import { typeKeysToRead } from "../../lib/jobs/keys.ts";
+import { MemoryJobStore } from "../../lib/memory/job-store.ts";
+import { MemoryLanes } from "../../lib/memory/lanes.ts";
+import { MemoryScheduler } from "../../lib/memory/scheduler.ts";
 import type { JobsSource } from "../../lib/reaction/jobs-source.ts";
 import { storeSource } from "../../lib/reaction/jobs-source.ts";
 import { JobsView, ReadOnlyViewError } from "../../lib/reaction/jobs-view.ts";
 import { FakeClock } from "../support/memory/clock.ts";
-import { MemoryJobStore } from "../support/memory/job-store.ts";
-import { MemoryLanes } from "../support/memory/lanes.ts";
-import { MemoryScheduler } from "../support/memory/scheduler.ts";
 
 // The view over the in-memory job table (no network), read by Reaction's own paging code.
 const clock = new FakeClock(Date.UTC(2026, 0, 5, 10, 0, 0));

@@ -3,9 +3,9 @@ import { createApp } from "../../lib/index.ts";
 import { createJobSystem } from "../../lib/jobs/api.ts";
 import { listJobs } from "../../lib/jobs/list/index.ts";
 import { messageGroup } from "../../lib/jobs/message.ts";
+import { MemoryJobStore } from "../../lib/memory/job-store.ts";
+import { MemoryLanes } from "../../lib/memory/lanes.ts";
 import { FakeClock } from "../support/memory/clock.ts";
-import { MemoryJobStore } from "../support/memory/job-store.ts";
-import { MemoryLanes } from "../support/memory/lanes.ts";
 
 const silent = { info() {}, warn() {}, error() {} };
 

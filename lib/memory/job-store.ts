@@ -1,4 +1,4 @@
-import { cancelLogBytes, cancelLogExpiry, remainingCancels } from "../../../lib/jobs/cancel-log.ts";
+import { cancelLogBytes, cancelLogExpiry, remainingCancels } from "../jobs/cancel-log.ts";
 import type {
   CancelLogSpace,
   CancelRequest,
@@ -9,10 +9,10 @@ import type {
   RunClaim,
   ShardPage,
   ShardRead,
-} from "../../../lib/jobs/deps.ts";
-import { followStatus, indexKeys } from "../../../lib/jobs/index-keys.ts";
-import { openKeysToRead } from "../../../lib/jobs/keys.ts";
-import type { JobRecord, JobStatus } from "../../../lib/jobs/types.ts";
+} from "../jobs/deps.ts";
+import { followStatus, indexKeys } from "../jobs/index-keys.ts";
+import { openKeysToRead } from "../jobs/keys.ts";
+import type { JobRecord, JobStatus } from "../jobs/types.ts";
 import { Faults } from "./faults.ts";
 
 /** Entries a `dueIn` page holds. */

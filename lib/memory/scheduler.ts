@@ -1,11 +1,11 @@
-import type { Clock, JobMessage, ScheduleArmer } from "../../../lib/jobs/deps.ts";
-import { type BookEntry, SCHEDULE_NAME, ScheduleBook } from "../../../lib/local/scheduler/book.ts";
-import type { LaneName } from "../../../lib/resources.ts";
+import type { Clock, JobMessage, ScheduleArmer } from "../jobs/deps.ts";
+import { type BookEntry, SCHEDULE_NAME, ScheduleBook } from "../local/scheduler/book.ts";
+import type { LaneName } from "../resources.ts";
 import {
   atExpression,
   parseScheduleExpression,
   type ScheduleExpression,
-} from "../../../lib/schedule/eventbridge.ts";
+} from "../schedule/eventbridge.ts";
 import { Faults } from "./faults.ts";
 import type { MemoryLanes } from "./lanes.ts";
 

@@ -1,7 +1,7 @@
-import type { Clock, Delivery, JobMessage, LaneQueue } from "../../../lib/jobs/deps.ts";
-import { clampDelay } from "../../../lib/jobs/lane-delay.ts";
-import { parseJobMessage } from "../../../lib/jobs/message.ts";
-import { LANES, type LaneName } from "../../../lib/resources.ts";
+import type { Clock, Delivery, JobMessage, LaneQueue } from "../jobs/deps.ts";
+import { clampDelay } from "../jobs/lane-delay.ts";
+import { parseJobMessage } from "../jobs/message.ts";
+import { LANES, type LaneName } from "../resources.ts";
 import { Faults } from "./faults.ts";
 
 /** A message held on a lane. */
@@ -20,6 +20,8 @@ export interface MemoryLanesOptions {
   random?: () => number;
   /** A message received more often than this moves to its lane's dead letters, as to a DLQ. */
   maxReceiveCount?: number;
+  /** Called after each message is stored (the memory backend's consumer wakes on it). */
+  stored?(lane: LaneName): void;
 }
 
 /**
@@ -74,6 +76,7 @@ export class MemoryLanes implements LaneQueue {
     for (let i = 0; i < copies; i += 1) {
       this.lane(lane).push({ messageId: `m${this.nextId++}`, body, visibleAt, receiveCount: 0 });
     }
+    this.options.stored?.(lane);
   }
 
   /**
