@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { RedriveReport } from "./aws/redrive.ts";
 import type { BackendOptions } from "./backend/options.ts";
-import { type JobBackend, startJobBackend } from "./backend.ts";
+import { type JobBackend, type MemoryBackendInfo, startJobBackend } from "./backend.ts";
 import { JobValidationError } from "./errors.ts";
 import type { BackgroundJobs } from "./jobs/api.ts";
 import type { JobDeps } from "./jobs/deps.ts";
@@ -17,7 +17,11 @@ import {
   startupSchedulingFromEnvironment,
 } from "./startup-gate.ts";
 
-export type { AwsBackendOptions, LocalBackendOptions } from "./backend/options.ts";
+export type {
+  AwsBackendOptions,
+  LocalBackendOptions,
+  MemoryBackendOptions,
+} from "./backend/options.ts";
 /** The deployment's resources from the environment the CDK construct sets (the name this package has always exported). */
 export { resourcesFromEnvironment as awsOptionsFromEnvironment } from "./environment.ts";
 
@@ -152,6 +156,16 @@ export class App {
     if (!this.backend)
       throw new Error("app.local exists only for a started app with the local backend");
     return this.backend.local;
+  }
+
+  /**
+   * The memory backend's clock (`advance`, `set` with `memory: { clock: "manual" }`) and
+   * `idle()` (memory backend only, once started).
+   */
+  get memory(): MemoryBackendInfo {
+    if (!this.backend)
+      throw new Error("app.memory exists only for a started app with the memory backend");
+    return this.backend.memory;
   }
 
   /**

@@ -2,33 +2,55 @@ import { setMaxListeners } from "node:events";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { RedriveReport } from "./aws/redrive.ts";
 import { type SqsBatchHandler, sqsBatchHandler } from "./aws/sqs-batch.ts";
-import { adaptersFor, redriveDeadLetters } from "./backend/adapters.ts";
+import { adaptersFor, redriveDeadLetters, type StackAdapters } from "./backend/adapters.ts";
 import { awsDeployment } from "./backend/aws.ts";
-import type { Deployment } from "./backend/deployment.ts";
-import type { BackendOptions } from "./backend/options.ts";
+import type { Deployment, MemoryBackendInfo } from "./backend/deployment.ts";
+import type { BackendOptions, MemoryBackendOptions } from "./backend/options.ts";
 import {
+  checkMemoryBackendAllowed,
   functionTimeoutMsFromEnvironment,
   inLambdaEnvironment,
+  memoryBackendFromEnvironment,
   metricsNamespaceFromEnvironment,
   resourcesFromEnvironment,
 } from "./environment.ts";
+import { JobValidationError } from "./errors.ts";
 import { createJobSystem, type JobSystem } from "./jobs/api.ts";
 import { dispatch } from "./jobs/deliver.ts";
 import { systemClock } from "./jobs/deps.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./jobs/reconcile.ts";
-import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
+import { type JobLogger, jsonLogger, silentLogger, terminalLogger, warningsOnly } from "./log.ts";
 import { noMetrics, powertoolsLogger, powertoolsMetrics } from "./observability.ts";
 import type { LocalStackInfo } from "./stack.ts";
 
+export type { MemoryBackendInfo } from "./backend/deployment.ts";
 export type {
   AwsBackendOptions,
   BackendOptions,
   LocalBackendOptions,
+  MemoryBackendOptions,
 } from "./backend/options.ts";
 
 /** True inside a Lambda function that was not told to use the local stack. */
 export function runsInLambda(options: BackendOptions = {}): boolean {
   return inLambdaEnvironment() && !options.backgroundJobs?.local;
+}
+
+/**
+ * The memory backend's options when this host runs on it: `backgroundJobs.memory`, or
+ * `JOBS_BACKEND=memory` when no backend is passed. Either is refused where it would be
+ * silently wrong (in Lambda, beside a deployment's variables), naming the variable.
+ */
+function memoryOptions(options: BackendOptions): MemoryBackendOptions | undefined {
+  const { local, aws, memory } = options.backgroundJobs ?? {};
+  if (memory && (local || aws))
+    throw new JobValidationError(
+      "backgroundJobs",
+      `takes one backend: memory, or ${local ? "local" : "aws"}, not both`,
+    );
+  const chosen = memory ?? (!local && !aws && memoryBackendFromEnvironment() ? {} : undefined);
+  if (chosen) checkMemoryBackendAllowed();
+  return chosen;
 }
 
 /**
@@ -63,17 +85,26 @@ export class JobBackend {
   private consuming = false;
   private stopped = false;
 
+  /** The memory backend's options, when this host runs on it (checked at construction). */
+  private readonly memoryBackend?: MemoryBackendOptions;
+
   constructor(private readonly options: BackendOptions) {
     const { local } = options.backgroundJobs ?? {};
+    const memory = memoryOptions(options);
+    this.memoryBackend = memory;
     this.logger =
       options.logger ??
       (local
         ? local.quiet
           ? silentLogger
           : terminalLogger()
-        : runsInLambda(options)
-          ? powertoolsLogger()
-          : jsonLogger());
+        : memory
+          ? memory.quiet
+            ? silentLogger
+            : warningsOnly(terminalLogger())
+          : runsInLambda(options)
+            ? powertoolsLogger()
+            : jsonLogger());
   }
 
   /** The job system (`backgroundJobs`, its deps and workers). */
@@ -95,12 +126,7 @@ export class JobBackend {
     };
     // The local stack's clock (real, or moved by a test) is the lifecycle's and the table's too.
     const clock = deployment.clock ?? systemClock;
-    const adapters = adaptersFor(clients, resources, {
-      now: clock.now,
-      ...(deployment.simulateIndexLagMs
-        ? { simulateIndexLagMs: deployment.simulateIndexLagMs }
-        : {}),
-    });
+    const adapters = deployment.adapters ?? awsAdapters(deployment, clock.now);
     const system = createJobSystem({
       ...adapters,
       lanes: deployment.lanesOnClock?.(adapters.lanes) ?? adapters.lanes,
@@ -115,15 +141,23 @@ export class JobBackend {
     const stopping = this.dispatchAbort.signal;
     // Every run and the delivery front's reporting loop listen on it: no leak warning past 10.
     setMaxListeners(0, stopping);
-    this.sqsHandler = sqsBatchHandler(clients.sqs, resources.queueUrls, (deliveries, budget) =>
-      dispatch(system.deps, deliveries, stopping, budget),
-    );
+    if (clients && resources) {
+      this.sqsHandler = sqsBatchHandler(clients.sqs, resources.queueUrls, (deliveries, budget) =>
+        dispatch(system.deps, deliveries, stopping, budget),
+      );
+    }
     this.jobSystem = system;
     await deployment.started(system, rules);
   }
 
   private async openDeployment(inLambda: boolean): Promise<Deployment> {
     const { local, aws } = this.options.backgroundJobs ?? {};
+    const memory = this.memoryBackend;
+    if (memory) {
+      // Loaded only for the memory backend: the Lambda bundles leave it out (LOCAL_ONLY_MODULES).
+      const { startMemoryDeployment } = await import("./backend/memory.ts");
+      return startMemoryDeployment(memory, this.logger);
+    }
     if (local) {
       // Loaded only for a local backend: the Lambda bundles leave it out (LOCAL_ONLY_MODULES).
       const { startLocalDeployment } = await import("./backend/local.ts");
@@ -140,11 +174,11 @@ export class JobBackend {
    * event source mapping calls `handleSqsEvent`, a schedule calls `reconcile`).
    */
   consume(): void {
-    if (!this.deployment || !this.sqsHandler || this.consuming || this.stopped) return;
+    if (!this.deployment || !this.jobSystem || this.consuming || this.stopped) return;
     this.consuming = true;
     this.deployment.consume({
       system: this.system,
-      handler: this.sqsHandler,
+      handler: this.sqsHandler ?? ((event, context) => this.handleSqsEvent(event, context)),
       stopping: this.dispatchAbort.signal,
       logger: this.logger,
     });
@@ -172,6 +206,13 @@ export class JobBackend {
     return local;
   }
 
+  /** The memory backend's clock and idle wait (memory backend only). */
+  get memory(): MemoryBackendInfo {
+    const memory = this.deployment?.memory;
+    if (!memory) throw new Error("app.memory exists only for the memory backend");
+    return memory;
+  }
+
   /**
    * The dispatcher: what the Lambda SQS handler and the local poller call. Lambda passes its
    * context, so no run starts that the invocation's remaining time cannot hold.
@@ -180,6 +221,7 @@ export class JobBackend {
     event: SQSEvent,
     context?: Pick<Context, "getRemainingTimeInMillis">,
   ): Promise<SQSBatchResponse> {
+    if (this.deployment?.memory) throw noSqsError("handleSqsEvent");
     if (!this.sqsHandler) throw new Error("the job backend is not started");
     return this.sqsHandler(event, context);
   }
@@ -195,7 +237,26 @@ export class JobBackend {
    */
   async redriveDeadLetters(): Promise<RedriveReport> {
     const { deps } = this.system;
-    const deployment = this.deployment as Deployment;
-    return redriveDeadLetters(deployment.clients, deployment.resources, deps);
+    const { clients, resources } = this.deployment as Deployment;
+    if (!clients || !resources) throw noSqsError("redriveDeadLetters");
+    return redriveDeadLetters(clients, resources, deps);
   }
+}
+
+/** A deployment's table, lanes and schedules over its AWS clients (AWS and the local stack). */
+function awsAdapters(deployment: Deployment, now: () => number): StackAdapters {
+  const { clients, resources, simulateIndexLagMs } = deployment;
+  if (!clients || !resources) throw new Error("a deployment needs adapters or AWS clients");
+  return adaptersFor(clients, resources, {
+    now,
+    ...(simulateIndexLagMs ? { simulateIndexLagMs } : {}),
+  });
+}
+
+/** What the memory backend cannot do: it has no SQS queues, its consumer is in process. */
+function noSqsError(call: string): JobValidationError {
+  return new JobValidationError(
+    "backgroundJobs.memory",
+    `has no SQS queues for ${call}: its lanes are in memory and consumed in this process`,
+  );
 }

@@ -122,3 +122,51 @@ export function workersEnabledFromEnvironment(env: Env = process.env): boolean {
   if (FALSE.has(value)) return false;
   throw new JobValidationError(hostEnvNames.workersEnabled, `must be true or false (got "${raw}")`);
 }
+
+// ---- the memory backend (JOBS_BACKEND=memory), for a team's tests --------------------------
+
+/** The one value `JOBS_BACKEND` takes. */
+const MEMORY_BACKEND = "memory";
+
+/**
+ * Whether `JOBS_BACKEND=memory` asks for the in-process memory backend (unset: no). Any other
+ * value is refused, naming the variable.
+ *
+ * @example memoryBackendFromEnvironment({ JOBS_BACKEND: "memory" }) // true
+ */
+export function memoryBackendFromEnvironment(env: Env = process.env): boolean {
+  const raw = read(env, hostEnvNames.backend);
+  if (raw === undefined) return false;
+  if (raw.trim().toLowerCase() === MEMORY_BACKEND) return true;
+  throw new JobValidationError(
+    hostEnvNames.backend,
+    `must be "memory" or unset (got "${raw}"): unset, the backend is the deployment's (JOBS_TABLE_NAME) or the local stack`,
+  );
+}
+
+/**
+ * Refuses the memory backend where it would be silently wrong: inside Lambda (every
+ * invocation would lose its jobs) or beside a deployment's resource variables (jobs meant for
+ * the table and queues would live and die in this process). The error names the variable.
+ *
+ * @example checkMemoryBackendAllowed({ JOBS_TABLE_NAME: "prod-jobs" }) // throws, naming JOBS_TABLE_NAME
+ */
+export function checkMemoryBackendAllowed(env: Env = process.env): void {
+  const why = "the memory backend (JOBS_BACKEND=memory or backgroundJobs.memory) is for tests only";
+  if (inLambdaEnvironment(env))
+    throw new JobValidationError(
+      hostEnvNames.lambdaFunctionName,
+      `is set: this is a Lambda function, and ${why}: its jobs would vanish with the invocation`,
+    );
+  const deploymentVariables = [
+    envNames.tableName,
+    ...LANES.map((lane) => envNames.queueUrl(lane)),
+    envNames.scheduleGroup,
+  ];
+  const set = deploymentVariables.find((name) => read(env, name) !== undefined);
+  if (set)
+    throw new JobValidationError(
+      set,
+      `is set, naming a deployment, and ${why}: unset ${hostEnvNames.backend} to use the deployment, or unset ${set} in the tests' environment`,
+    );
+}

@@ -18,10 +18,12 @@ export {
   awsOptionsFromEnvironment,
   createApp,
   type LocalBackendOptions,
+  type MemoryBackendOptions,
   type Plugin,
 } from "./app.ts";
 export { RequestCounter } from "./aws/clients.ts";
 export { type SqsBatchHandler, sqsBatchHandler } from "./aws/sqs-batch.ts";
+export type { MemoryBackendInfo } from "./backend.ts";
 export { JobStateError, JobValidationError, LocalStackError } from "./errors.ts";
 export type { BackgroundJobs, WorkerHandle } from "./jobs/api.ts";
 export type { RunningJob, WorkerFunction } from "./jobs/deps.ts";

@@ -62,3 +62,8 @@ export function terminalLogger(): JobLogger {
 
 /** Drops everything: for `quiet` local stacks and tests. */
 export const silentLogger: JobLogger = { info() {}, warn() {}, error() {} };
+
+/** `logger` without its info lines: warnings and errors only (the memory backend's default). */
+export function warningsOnly(logger: JobLogger): JobLogger {
+  return { info() {}, warn: logger.warn.bind(logger), error: logger.error.bind(logger) };
+}

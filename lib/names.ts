@@ -65,6 +65,8 @@ export const hostEnvNames = {
   defaultRegion: "AWS_DEFAULT_REGION",
   /** Set by Lambda in every function: its presence means this process runs in Lambda. */
   lambdaFunctionName: "AWS_LAMBDA_FUNCTION_NAME",
+  /** `memory`: the in-process backend, for a team's tests (lib/backend/memory.ts). */
+  backend: "JOBS_BACKEND",
 } as const;
 
 /** The deployable stack's name when `JOBS_STACK_NAME` is not set. */

@@ -49,6 +49,28 @@ export interface LocalBackendOptions {
   clock?: "real" | "manual";
 }
 
+/**
+ * The memory backend, for a team's tests only: the job table, the lanes and the scheduler in
+ * this process's memory (lib/memory/), consumed in process by the same dispatcher. No Java, no
+ * server, no AWS. Job records vanish with the process, nothing is shared with another process
+ * (so `bgjobs` cannot reach it), and AWS's own behaviour (index lag, at-least-once duplicates,
+ * throttling) is not reproduced. Refused inside Lambda and beside a deployment's variables.
+ */
+export interface MemoryBackendOptions {
+  /**
+   * `"manual"`: time stands still until the test moves it through the backend's clock
+   * (`app.memory.clock.advance(ms)`): due times, retry waits, leases and the schedules all
+   * read it. Default `"real"`.
+   */
+  clock?: "real" | "manual";
+  /** The manual clock's first instant (epoch ms or a Date). Default: now. */
+  startAt?: number | Date;
+  /** No output at all. By default only warnings and errors are written (to stderr). */
+  quiet?: boolean;
+  /** Reconciler period on the backend's clock. Default 60 s, as the scheduled Lambda runs. */
+  reconcileIntervalMs?: number;
+}
+
 /** A deployment's resources (lib/stack.ts), and how to reach them. */
 export interface AwsBackendOptions extends StackResources {
   credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -56,8 +78,16 @@ export interface AwsBackendOptions extends StackResources {
 }
 
 export interface BackendOptions {
-  /** `{ local: {...} }` runs the embedded local stack; `{ aws: {...} }` talks to AWS. Omitted: AWS, from the environment the CDK construct sets. */
-  backgroundJobs?: { local?: LocalBackendOptions; aws?: AwsBackendOptions };
+  /**
+   * `{ local: {...} }` runs the embedded local stack; `{ aws: {...} }` talks to AWS;
+   * `{ memory: {...} }` runs in this process's memory, for tests. Omitted: the memory backend
+   * when `JOBS_BACKEND=memory`, else AWS, from the environment the CDK construct sets.
+   */
+  backgroundJobs?: {
+    local?: LocalBackendOptions;
+    aws?: AwsBackendOptions;
+    memory?: MemoryBackendOptions;
+  };
   /** Job metrics; in Lambda, CloudWatch EMF through Powertools (namespace `JOBS_METRICS_NAMESPACE`). */
   metrics?: JobMetrics;
   logger?: JobLogger;

@@ -28,9 +28,10 @@ type BackendJobs = JobBackend["system"]["backgroundJobs"];
 
 export interface JobQueueOptions {
   /**
-   * The backend: `{ local: {...} }` or `{ aws: {...} }`. Default: the deployment's `JOBS_*`
-   * environment when `JOBS_TABLE_NAME` is set, else the local stack in `JOBS_DATA_DIR`
-   * (default `.data`).
+   * The backend: `{ local: {...} }`, `{ aws: {...} }`, or `{ memory: {...} }` (in this
+   * process, for the API's tests). Default: in memory when `JOBS_BACKEND=memory`, else the
+   * deployment's `JOBS_*` environment when `JOBS_TABLE_NAME` is set, else the local stack in
+   * `JOBS_DATA_DIR` (default `.data`).
    */
   backgroundJobs?: BackendOptions["backgroundJobs"];
   /** Default `REACTION_WORKERS_ENABLED` (true unless it says false). */

@@ -14,9 +14,9 @@ import { jobQueuePlugin, type ReactionApp } from "./plugin.ts";
 
 /**
  * Registers the `job-queue` plugin on a Reaction API, as every Reaction plugin package's
- * default export does. Its backend comes from the environment: the deployment's `JOBS_*`
- * variables when `JOBS_TABLE_NAME` is set, else the embedded local stack in `JOBS_DATA_DIR`
- * (default `.data`).
+ * default export does. Its backend comes from the environment: in memory when
+ * `JOBS_BACKEND=memory` (the API's tests), the deployment's `JOBS_*` variables when
+ * `JOBS_TABLE_NAME` is set, else the embedded local stack in `JOBS_DATA_DIR` (default `.data`).
  */
 export default async function register(app: ReactionApp): Promise<void> {
   await app.registerPlugin(jobQueuePlugin());
@@ -35,11 +35,13 @@ export function registerWith(options: JobQueueOptions): (app: ReactionApp) => Pr
 }
 
 export { DEFAULT_DATA_DIR, reactionEnvNames } from "./environment.ts";
+export type { MemoryBackendInfo } from "../backend.ts";
 export type { JobQueueOptions, ReactionBackgroundJobs } from "./host.ts";
 export { JOBS_COLLECTION_NAME, JobsView, ReadOnlyViewError } from "./jobs-view.ts";
 export {
   JOB_QUEUE_PLUGIN_NAME,
   jobQueueHostOf,
   jobQueuePlugin,
+  memoryBackendOf,
   type ReactionApp,
 } from "./plugin.ts";

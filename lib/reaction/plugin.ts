@@ -1,3 +1,4 @@
+import type { MemoryBackendInfo } from "../backend.ts";
 import { JobQueueHost, type JobQueueOptions, type PluginRegistration } from "./host.ts";
 import { JOBS_COLLECTION_NAME, JobsView } from "./jobs-view.ts";
 
@@ -80,4 +81,15 @@ export function jobQueueHostOf(app: unknown): JobQueueHost {
       'this Reaction API has no job-queue plugin from reaction-background-jobs-aws: register "reaction-background-jobs-aws/reaction" in plugins.json in place of @reactioncommerce/api-plugin-job-queue',
     );
   return registered as JobQueueHost;
+}
+
+/**
+ * The memory backend of a Reaction API's job-queue plugin, once it has started (waits for
+ * the start): its clock (`advance` with `memory: { clock: "manual" }`) and `idle()`, for the
+ * API's own tests. Refused when the plugin runs on another backend.
+ *
+ * @example await (await memoryBackendOf(api)).idle(); // every job ready now has run
+ */
+export async function memoryBackendOf(app: unknown): Promise<MemoryBackendInfo> {
+  return (await jobQueueHostOf(app).started()).memory;
 }
