@@ -11,12 +11,18 @@ const apiUtilsLib = fileURLToPath(
   new URL("./node_modules/@reactioncommerce/api-utils/lib/", import.meta.url),
 );
 
+const reactionEntry = fileURLToPath(new URL("./lib/reaction/index.ts", import.meta.url));
+
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@reactioncommerce\/api-utils\/(.+)$/, replacement: `${apiUtilsLib}$1` }],
+    alias: [
+      { find: /^@reactioncommerce\/api-utils\/(.+)$/, replacement: `${apiUtilsLib}$1` },
+      // examples/reaction's tests import the package by name, as a team's would: its source here.
+      { find: /^reaction-background-jobs-aws\/reaction$/, replacement: reactionEntry },
+    ],
   },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "examples/**/*.test.js"],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", REACTION_LOG_LEVEL: "FATAL" },
     server: { deps: { inline: [/@reactioncommerce\//] } },
     // One DynamoDB Local JVM for the run; each file's apps keep their own table on it.
