@@ -34,8 +34,8 @@ export function registerWith(options: JobQueueOptions): (app: ReactionApp) => Pr
   };
 }
 
-export { DEFAULT_DATA_DIR, reactionEnvNames } from "./environment.ts";
 export type { MemoryBackendInfo } from "../backend.ts";
+export { DEFAULT_DATA_DIR, reactionEnvNames } from "./environment.ts";
 export type { JobQueueOptions, ReactionBackgroundJobs } from "./host.ts";
 export { JOBS_COLLECTION_NAME, JobsView, ReadOnlyViewError } from "./jobs-view.ts";
 export {
