@@ -75,6 +75,8 @@ interface Wakeup {
 
 /** Rounds of `setImmediate` after each wake-up, so what it woke arms its next wait first. */
 const YIELD_ROUNDS = 3;
+/** More steps than this at one instant in `settle` is a loop that never waits (`sleep(0)` forever). */
+const MAX_STEPS_PER_INSTANT = 10_000;
 
 /**
  * A clock that moves only when told. `sleep` registers a wake-up; `advance` sets time to each
@@ -92,6 +94,8 @@ export class ManualClock implements LocalClock {
   private seq = 0;
   private wakeups: Wakeup[] = [];
   private readonly work = new Set<Promise<unknown>>();
+  /** Bumped whenever a wake-up is registered: a `settle` step that registered one is not quiet. */
+  private registered = 0;
 
   constructor(start: number = Date.now()) {
     this.time = start;
@@ -117,7 +121,45 @@ export class ManualClock implements LocalClock {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.wakeups.push(wakeup);
+      this.registered += 1;
     });
+  }
+
+  /** Wake-ups not yet fired. */
+  get pendingTimers(): number {
+    return this.wakeups.length;
+  }
+
+  /** When the earliest pending wake-up is due, or `undefined` when none is pending. */
+  nextTimerAt(): number | undefined {
+    return this.earliest()?.at;
+  }
+
+  /**
+   * Lets everything runnable now run, to quiet: flushes microtasks and immediates and fires
+   * the wake-ups due now, until a round registers no new one (the model check steps by it).
+   * Throws, naming the instant, when it never gets quiet (a loop that never waits).
+   */
+  async settle(): Promise<void> {
+    for (let step = 0; step < MAX_STEPS_PER_INSTANT; step += 1) {
+      const before = this.registered;
+      await turns();
+      const due = this.earliest();
+      if (due && due.at <= this.time) {
+        this.wakeups = this.wakeups.filter((w) => w !== due);
+        due.fire();
+        continue;
+      }
+      if (this.registered === before) return;
+    }
+    throw new Error(
+      `ManualClock.settle: still busy after ${MAX_STEPS_PER_INSTANT} steps at ${new Date(this.time).toISOString()} (a loop that never waits?)`,
+    );
+  }
+
+  /** Sets the time without firing anything (a subclass's own stepping; `advance` fires on the way). */
+  protected moveTo(instant: number): void {
+    this.time = Math.max(this.time, instant);
   }
 
   track(work: Promise<unknown>): void {
