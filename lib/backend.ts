@@ -178,6 +178,7 @@ export class JobBackend {
     this.consuming = true;
     this.deployment.consume({
       system: this.system,
+      // The memory backend has no SQS handler (its consumer calls the dispatcher itself).
       handler: this.sqsHandler ?? ((event, context) => this.handleSqsEvent(event, context)),
       stopping: this.dispatchAbort.signal,
       logger: this.logger,
