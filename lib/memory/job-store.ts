@@ -38,7 +38,7 @@ export interface MemoryJobStoreOptions {
  * by the (fake) clock. Records are kept as JSON text, so nothing a caller holds is aliased and
  * values round-trip as they do through the adapter.
  *
- * @example const store = new MemoryJobStore(new FakeClock()); store.failNext("settleRun");
+ * @example const store = new MemoryJobStore(new ManualClock()); store.failNext("settleRun");
  */
 export class MemoryJobStore implements JobStore {
   /** Test hook: see `MemoryJobStoreOptions.indexLagMs`; may be changed at any time. */
