@@ -61,6 +61,7 @@ export async function resolveStack(options: ConnectOptions = {}): Promise<StackI
   if (options.stack) {
     if (!region)
       throw new JobValidationError("region", "--stack needs a region: --region or AWS_REGION");
+    // Its endpoint comes from process.env, where the SDK clients that follow read theirs.
     return fromOutputs(options.stack, region, await stackOutputs(options.stack, { region }));
   }
   if (hasDeploymentEnvironment(env)) {
