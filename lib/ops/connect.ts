@@ -139,8 +139,7 @@ export function connect(
 ): Connection {
   // A local stack's servers take any key; a deployment's clients use the default chain.
   const clients =
-    options.clients ??
-    clientsFor(info, info.endpoints ? { credentials: LOCAL_CREDENTIALS } : {});
+    options.clients ?? clientsFor(info, info.endpoints ? { credentials: LOCAL_CREDENTIALS } : {});
   const jobs =
     options.deps ??
     createJobSystem({

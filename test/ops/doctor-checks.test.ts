@@ -1,10 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { DeleteTableCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
-import { CreateScheduleGroupCommand, DeleteScheduleGroupCommand } from "@aws-sdk/client-scheduler";
+import { DeleteScheduleGroupCommand } from "@aws-sdk/client-scheduler";
 import { DeleteQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { createClients } from "../../lib/aws/clients.ts";
-import { ensureJobTable, ensureLaneQueues } from "../../lib/aws/provision.ts";
 import { adaptersFor } from "../../lib/backend/adapters.ts";
 import { createJobSystem } from "../../lib/jobs/api.ts";
 import { silentLogger } from "../../lib/log.ts";
@@ -12,9 +10,10 @@ import { type Connection, connect, type StackInfo } from "../../lib/ops/connect.
 import { doctor } from "../../lib/ops/doctor.ts";
 import { NO_WORKERS_AFTER_MS } from "../../lib/ops/lanes.ts";
 import type { DoctorCheck } from "../../lib/ops/types.ts";
-import { jobTable, LANES, resourceNames } from "../../lib/resources.ts";
+import { jobTable, LANES } from "../../lib/resources.ts";
 import { LOCAL_CREDENTIALS } from "../../lib/stack.ts";
 import { useLocalApp } from "../support/local-app.ts";
+import { freshStack } from "./fresh-stack.ts";
 
 /**
  * Every `bgjobs doctor` check fails on a stack broken in exactly its resource, and the others
@@ -23,45 +22,12 @@ import { useLocalApp } from "../support/local-app.ts";
  */
 const local = useLocalApp();
 
-/** A fresh, healthy stack's resources on the local servers; `drop()` removes what is left. */
-async function freshStack(): Promise<{ info: StackInfo; drop(): Promise<void> }> {
-  const { dynamodb, sqs, scheduler } = local;
-  const prefix = `doctor-${randomUUID().slice(0, 8)}`;
-  const names = resourceNames(prefix);
-  await ensureJobTable(dynamodb, names.tableName);
-  const queues = await ensureLaneQueues(sqs, names);
-  await scheduler.send(new CreateScheduleGroupCommand({ Name: prefix }));
-  const info: StackInfo = {
-    source: "env",
-    region: local.app.local.region,
-    endpoints: local.app.local.endpoints,
-    tableName: names.tableName,
-    queueUrls: queues.queueUrls,
-    deadLetterQueueUrls: queues.deadLetterUrls,
-    scheduleGroup: prefix,
-    schedulerRoleArn: local.app.local.schedulerRoleArn,
-  };
-  const quietly = (call: Promise<unknown>) => call.catch(() => undefined); // already broken
-  return {
-    info,
-    async drop() {
-      await quietly(dynamodb.send(new DeleteTableCommand({ TableName: names.tableName })));
-      for (const url of [
-        ...Object.values(queues.queueUrls),
-        ...Object.values(queues.deadLetterUrls),
-      ])
-        await quietly(sqs.send(new DeleteQueueCommand({ QueueUrl: url })));
-      await quietly(scheduler.send(new DeleteScheduleGroupCommand({ Name: prefix })));
-    },
-  };
-}
-
 /** Runs doctor on a fresh stack after `breakIt`, and drops the stack. */
 async function doctorAfter(
   breakIt: (info: StackInfo) => Promise<unknown>,
   connectWith: (info: StackInfo) => Connection | Promise<Connection> = (info) => connect(info),
 ): Promise<{ checks: DoctorCheck[]; info: StackInfo }> {
-  const stack = await freshStack();
+  const stack = await freshStack(local);
   try {
     await breakIt(stack.info);
     const conn = await connectWith(stack.info);
