@@ -1,7 +1,7 @@
 import { DeleteTableCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
 import { DeleteScheduleGroupCommand } from "@aws-sdk/client-scheduler";
 import { DeleteQueueCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createClients } from "../../lib/aws/clients.ts";
 import { adaptersFor } from "../../lib/backend/adapters.ts";
 import { createJobSystem } from "../../lib/jobs/api.ts";
@@ -17,29 +17,48 @@ import { freshStack } from "./fresh-stack.ts";
 
 /**
  * Every `bgjobs doctor` check fails on a stack broken in exactly its resource, and the others
- * pass. Each test provisions a stack of its own (table, six queues, schedule group) on one
- * local stack's servers, breaks one thing through the AWS SDK, and runs doctor on it.
+ * pass. Each test that breaks something provisions a stack of its own (table, six queues,
+ * schedule group) on one local stack's servers, breaks one thing in it through the AWS SDK,
+ * and runs doctor on it; the others share one healthy stack.
  */
 const local = useLocalApp();
+
+/** Runs doctor on a connection to `info`, and closes it. */
+async function doctorOn(
+  info: StackInfo,
+  connectWith: (info: StackInfo) => Connection | Promise<Connection> = (info) => connect(info),
+): Promise<{ checks: DoctorCheck[]; info: StackInfo }> {
+  const conn = await connectWith(info);
+  try {
+    return { checks: await doctor(conn), info };
+  } finally {
+    conn.close();
+  }
+}
 
 /** Runs doctor on a fresh stack after `breakIt`, and drops the stack. */
 async function doctorAfter(
   breakIt: (info: StackInfo) => Promise<unknown>,
-  connectWith: (info: StackInfo) => Connection | Promise<Connection> = (info) => connect(info),
+  connectWith?: (info: StackInfo) => Connection | Promise<Connection>,
 ): Promise<{ checks: DoctorCheck[]; info: StackInfo }> {
   const stack = await freshStack(local);
   try {
     await breakIt(stack.info);
-    const conn = await connectWith(stack.info);
-    try {
-      return { checks: await doctor(conn), info: stack.info };
-    } finally {
-      conn.close();
-    }
+    return await doctorOn(stack.info, connectWith);
   } finally {
     await stack.drop();
   }
 }
+
+/** One healthy stack for the tests that break nothing in it (made on first use). */
+let healthy: ReturnType<typeof freshStack> | undefined;
+async function healthyStack(): Promise<StackInfo> {
+  healthy ??= freshStack(local);
+  return (await healthy).info;
+}
+afterAll(async () => {
+  await (await healthy)?.drop();
+});
 
 /** The checks by level: `{ fail: [...names], warn: [...] }`, and each check's detail by name. */
 function byLevel(checks: DoctorCheck[]) {
@@ -63,7 +82,7 @@ const ALL_CHECKS = [
 
 describe("bgjobs doctor on a broken stack", () => {
   it("passes every check on a healthy stack", async () => {
-    const { checks } = await doctorAfter(async () => {});
+    const { checks } = await doctorOn(await healthyStack());
     expect(checks.map((c) => c.name)).toEqual(ALL_CHECKS);
     expect(byLevel(checks)).toMatchObject({ fail: [], warn: [] });
   });
@@ -190,17 +209,15 @@ describe("bgjobs doctor on a broken stack", () => {
         $metadata: { httpStatusCode: 400 },
       },
     );
-    const { checks, info } = await doctorAfter(
-      async () => {},
-      (info) =>
-        connect(info, {
-          clients: createClients({
-            region: info.region,
-            endpoints: local.app.local.endpoints,
-            credentials: LOCAL_CREDENTIALS,
-            injectFault: (operation) => (operation === "DynamoDB.UpdateItem" ? refused : undefined),
-          }),
+    const { checks, info } = await doctorOn(await healthyStack(), (info) =>
+      connect(info, {
+        clients: createClients({
+          region: info.region,
+          endpoints: local.app.local.endpoints,
+          credentials: LOCAL_CREDENTIALS,
+          injectFault: (operation) => (operation === "DynamoDB.UpdateItem" ? refused : undefined),
         }),
+      }),
     );
     const found = byLevel(checks);
     expect(found.fail).toEqual([]);
@@ -211,8 +228,8 @@ describe("bgjobs doctor on a broken stack", () => {
   });
 
   it("warns when the stack names no dead-letter queues or schedule group", async () => {
-    const { checks } = await doctorAfter(
-      async () => {},
+    const { checks } = await doctorOn(
+      await healthyStack(),
       ({ deadLetterQueueUrls, scheduleGroup, ...info }) => connect(info),
     );
     const found = byLevel(checks);

@@ -19,9 +19,11 @@ export async function freshStack(
   const { dynamodb, sqs, scheduler } = local;
   const prefix = `fresh-${randomUUID().slice(0, 8)}`;
   const names = resourceNames(prefix);
-  await ensureJobTable(dynamodb, names.tableName);
-  const queues = await ensureLaneQueues(sqs, names);
-  await scheduler.send(new CreateScheduleGroupCommand({ Name: prefix }));
+  const [, queues] = await Promise.all([
+    ensureJobTable(dynamodb, names.tableName),
+    ensureLaneQueues(sqs, names),
+    scheduler.send(new CreateScheduleGroupCommand({ Name: prefix })),
+  ]);
   const info: StackInfo = {
     source: "env",
     region: local.app.local.region,
@@ -36,10 +38,12 @@ export async function freshStack(
   return {
     info,
     async drop() {
-      await quietly(dynamodb.send(new DeleteTableCommand({ TableName: names.tableName })));
       const urls = [...Object.values(queues.queueUrls), ...Object.values(queues.deadLetterUrls)];
-      for (const url of urls) await quietly(sqs.send(new DeleteQueueCommand({ QueueUrl: url })));
-      await quietly(scheduler.send(new DeleteScheduleGroupCommand({ Name: prefix })));
+      await Promise.all([
+        quietly(dynamodb.send(new DeleteTableCommand({ TableName: names.tableName }))),
+        ...urls.map((url) => quietly(sqs.send(new DeleteQueueCommand({ QueueUrl: url })))),
+        quietly(scheduler.send(new DeleteScheduleGroupCommand({ Name: prefix }))),
+      ]);
     },
   };
 }
