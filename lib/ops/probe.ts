@@ -10,13 +10,6 @@ import { LANES, type LaneName } from "../resources.ts";
 import type { Connection } from "./connect.ts";
 import type { JobDetail } from "./types.ts";
 
-/** The priority that puts a job in each lane (lib/jobs/priority.ts `laneFor`). */
-const LANE_PRIORITY: Record<LaneName, "critical" | "normal" | "low"> = {
-  critical: "critical",
-  normal: "normal",
-  low: "low",
-};
-
 export const DEFAULT_PROBE_TIMEOUT_MS = 60_000;
 /** How often the probe reads its jobs: one GetItem each, a few a second. */
 const POLL_MS = 250;
@@ -62,7 +55,7 @@ export async function probe(conn: Connection, options: ProbeOptions = {}): Promi
       const job = await scheduleJob(conn.deps.jobs, {
         type: PROBE_JOB_TYPE,
         data: {},
-        priority: LANE_PRIORITY[lane],
+        priority: lane, // each lane's name is the priority that puts a job in it (laneFor)
         retry: { retries: 0 },
       });
       return { lane, jobId: job._id };
