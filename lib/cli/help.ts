@@ -1,4 +1,4 @@
-/** Exit codes, the same for every command (README "Operating it" lists them too). */
+/** Exit codes, the same for every command (docs/operations.md lists them too). */
 export const EXIT = {
   ok: 0,
   /** Something failed: a connection, AWS, a doctor check. */
