@@ -67,6 +67,10 @@ export const hostEnvNames = {
   lambdaFunctionName: "AWS_LAMBDA_FUNCTION_NAME",
   /** `memory`: the in-process backend, for a team's tests (lib/backend/memory.ts). */
   backend: "JOBS_BACKEND",
+  /** The AWS SDK's endpoint for every service; `<this>_<SERVICE>` (e.g. `_SQS`) wins for one. */
+  endpointUrl: "AWS_ENDPOINT_URL",
+  /** The AWS SDK's switch (`true`) to ignore the configured endpoint URLs above. */
+  ignoreConfiguredEndpointUrls: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 } as const;
 
 /** The deployable stack's name when `JOBS_STACK_NAME` is not set. */
