@@ -6,19 +6,24 @@ import { adaptersFor, redriveDeadLetters } from "./backend/adapters.ts";
 import { awsDeployment } from "./backend/aws.ts";
 import type { Deployment } from "./backend/deployment.ts";
 import type { BackendOptions } from "./backend/options.ts";
+import { ServerLaneConsumer } from "./backend/server-lane.ts";
 import {
   functionTimeoutMsFromEnvironment,
   inLambdaEnvironment,
   metricsNamespaceFromEnvironment,
+  parseServerTypes,
   resourcesFromEnvironment,
+  serverTypesFromEnvironment,
 } from "./environment.ts";
+import { JobValidationError } from "./errors.ts";
 import { createJobSystem, type JobSystem } from "./jobs/api.ts";
 import { dispatch } from "./jobs/deliver.ts";
 import { systemClock } from "./jobs/deps.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./jobs/reconcile.ts";
 import { type JobLogger, jsonLogger, silentLogger, terminalLogger } from "./log.ts";
+import { envNames } from "./names.ts";
 import { noMetrics, powertoolsLogger, powertoolsMetrics } from "./observability.ts";
-import type { LocalStackInfo } from "./stack.ts";
+import { DEFAULT_REGION, type LocalStackInfo } from "./stack.ts";
 
 export type {
   AwsBackendOptions,
@@ -60,6 +65,7 @@ export class JobBackend {
   private readonly dispatchAbort = new AbortController();
   private jobSystem?: JobSystem;
   private sqsHandler?: SqsBatchHandler;
+  private serverLane?: ServerLaneConsumer;
   private consuming = false;
   private stopped = false;
 
@@ -93,6 +99,7 @@ export class JobBackend {
       cleanup: new Map(options.cleanup ?? []),
       tenants: new Map(options.tenants ?? []),
     };
+    const serverTypes = serverTypesOf(options, resources.queueUrls.server !== undefined);
     // The local stack's clock (real, or moved by a test) is the lifecycle's and the table's too.
     const clock = deployment.clock ?? systemClock;
     const adapters = adaptersFor(clients, resources, {
@@ -110,6 +117,7 @@ export class JobBackend {
         options.metrics ??
         (inLambda ? powertoolsMetrics(metricsNamespaceFromEnvironment()) : noMetrics),
       ...rules,
+      serverTypes,
       settings: deployment.settings,
     });
     const stopping = this.dispatchAbort.signal;
@@ -137,7 +145,9 @@ export class JobBackend {
 
   /**
    * Starts consuming: locally the poller and the reconciler timer; on AWS nothing (Lambda's
-   * event source mapping calls `handleSqsEvent`, a schedule calls `reconcile`).
+   * event source mapping calls `handleSqsEvent`, a schedule calls `reconcile`). With server
+   * types, and not in Lambda, also the server lane's long-polling consumer (see
+   * lib/backend/server-lane.ts), on AWS and locally alike.
    */
   consume(): void {
     if (!this.deployment || !this.sqsHandler || this.consuming || this.stopped) return;
@@ -148,13 +158,35 @@ export class JobBackend {
       stopping: this.dispatchAbort.signal,
       logger: this.logger,
     });
+    this.consumeServerLane(this.deployment, this.sqsHandler);
+  }
+
+  private consumeServerLane(deployment: Deployment, handler: SqsBatchHandler): void {
+    const { serverTypes = new Set<string>() } = this.system.deps;
+    const queueUrl = deployment.resources.queueUrls.server;
+    if (serverTypes.size === 0 || !queueUrl || runsInLambda(this.options)) return;
+    const { workers } = this.system;
+    this.serverLane = new ServerLaneConsumer({
+      sqs: deployment.clients.sqs,
+      queueUrl,
+      region: deployment.resources.region ?? DEFAULT_REGION,
+      handler,
+      capacity: () => [...serverTypes].reduce((sum, t) => sum + (workers.get(t)?.free ?? 0), 0),
+      capacityChanged: (ms) => workers.nextChange(ms),
+      logger: this.logger,
+      ...(this.options.serverLaneWaitSeconds !== undefined
+        ? { waitSeconds: this.options.serverLaneWaitSeconds }
+        : {}),
+    });
+    this.serverLane.start();
+    this.logger.info("consuming the server lane", { types: [...serverTypes] });
   }
 
   /** Ends the poller, the timers, the waits on runs, the clients and the local servers. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.deployment?.stopConsuming();
+    await Promise.all([this.deployment?.stopConsuming(), this.serverLane?.stop()]);
     this.dispatchAbort.abort();
     await this.deployment?.stop();
   }
@@ -198,4 +230,22 @@ export class JobBackend {
     const deployment = this.deployment as Deployment;
     return redriveDeadLetters(deployment.clients, deployment.resources, deps);
   }
+}
+
+/**
+ * The server types a backend places on the server lane: the options', else
+ * `JOBS_SERVER_TYPES`, else none. Refused, naming the variable, when there are some and the
+ * deployment has no server lane to send them to.
+ */
+function serverTypesOf(options: BackendOptions, hasServerLane: boolean): Set<string> {
+  const types = options.serverTypes
+    ? parseServerTypes(options.serverTypes, "serverTypes")
+    : (serverTypesFromEnvironment() ?? []);
+  if (types.length > 0 && !hasServerLane) {
+    throw new JobValidationError(
+      envNames.queueUrl("server"),
+      `is not set, and ${types.join(", ")} run on the API servers (${envNames.serverTypes}): their jobs travel on the server lane. Give the construct serverTypes (it creates the lane; its JobsQueueUrlServer output is the URL)`,
+    );
+  }
+  return new Set(types);
 }

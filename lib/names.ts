@@ -4,7 +4,7 @@
  * dimension names the runtime emits and the alarms and dashboard read, the service name and
  * the schedule group's name. Each is written here once; both sides import it.
  */
-import type { LaneName } from "./resources.ts";
+import type { JobLane } from "./resources.ts";
 
 /** The Powertools service name: the `service` dimension of every metric, and the logs' `service`. */
 export const SERVICE_NAME = "background-jobs";
@@ -16,12 +16,18 @@ export const DEFAULT_METRICS_NAMESPACE = "BackgroundJobs";
 export const envNames = {
   /** The job table's name. */
   tableName: "JOBS_TABLE_NAME",
-  /** A lane's queue URL: `JOBS_QUEUE_URL_CRITICAL`, `..._NORMAL`, `..._LOW`. */
-  queueUrl: <L extends LaneName>(lane: L) =>
+  /** A lane's queue URL: `JOBS_QUEUE_URL_CRITICAL`, `..._NORMAL`, `..._LOW`, `..._SERVER`. */
+  queueUrl: <L extends JobLane>(lane: L) =>
     `JOBS_QUEUE_URL_${lane.toUpperCase() as Uppercase<L>}` as const,
-  /** A lane's dead-letter queue URL: `JOBS_DLQ_URL_CRITICAL`, `..._NORMAL`, `..._LOW`. */
-  deadLetterQueueUrl: <L extends LaneName>(lane: L) =>
+  /** A lane's dead-letter queue URL: `JOBS_DLQ_URL_CRITICAL`, `..._NORMAL`, `..._LOW`, `..._SERVER`. */
+  deadLetterQueueUrl: <L extends JobLane>(lane: L) =>
     `JOBS_DLQ_URL_${lane.toUpperCase() as Uppercase<L>}` as const,
+  /**
+   * The job types that run on the API servers, comma-separated (`saveImage/local,...`): their
+   * messages travel on the server lane, which the servers consume by long polling. Set by the
+   * construct's `serverTypes` on the functions; the API servers need the same value.
+   */
+  serverTypes: "JOBS_SERVER_TYPES",
   /** The EventBridge Scheduler group the job schedules are created in. */
   scheduleGroup: "JOBS_SCHEDULE_GROUP",
   /** The role EventBridge Scheduler assumes to send a schedule's message to a lane. */
@@ -131,8 +137,8 @@ export function scheduleGroupName(prefix: string): string {
  */
 export const stackOutputNames = {
   tableName: "JobsTableName",
-  queueUrl: (lane: LaneName) => `JobsQueueUrl${lane[0]?.toUpperCase()}${lane.slice(1)}`,
-  deadLetterQueueUrl: (lane: LaneName) =>
+  queueUrl: (lane: JobLane) => `JobsQueueUrl${lane[0]?.toUpperCase()}${lane.slice(1)}`,
+  deadLetterQueueUrl: (lane: JobLane) =>
     `JobsDeadLetterQueueUrl${lane[0]?.toUpperCase()}${lane.slice(1)}`,
   scheduleGroup: "JobsScheduleGroup",
   schedulerRoleArn: "JobsSchedulerRoleArn",
