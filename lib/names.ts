@@ -73,6 +73,19 @@ export const hostEnvNames = {
   lambdaFunctionName: "AWS_LAMBDA_FUNCTION_NAME",
 } as const;
 
+/** The name Reaction's files plugin (`@reactioncommerce/api-plugin-files`) registers under. */
+export const FILES_PLUGIN_NAME = "files";
+
+/**
+ * The files plugin's job types, placed on the API servers by default (the Reaction swap-in
+ * when that plugin is registered and `JOBS_SERVER_TYPES` is not set; the construct for a
+ * `reactionApp`): `saveImage/local` reads the upload from the server's own disk (in Lambda the
+ * file is not there and the image would be lost without an error), and `saveImage/remote`
+ * needs the same native `sharp` and the plugin's MongoDB change streams and GridFS stores,
+ * which every Lambda cold start would open again.
+ */
+export const FILES_SERVER_TYPES: readonly string[] = ["saveImage/local", "saveImage/remote"];
+
 /** The deployable stack's name when `JOBS_STACK_NAME` is not set. */
 export const DEFAULT_STACK_NAME = "BackgroundJobs";
 

@@ -5,6 +5,7 @@ import type { WorkerHandle } from "../jobs/api.ts";
 import type { Job } from "../jobs/job.ts";
 import type { JobLogger } from "../log.ts";
 import type { JobMetrics } from "../metrics.ts";
+import { FILES_PLUGIN_NAME, FILES_SERVER_TYPES } from "../names.ts";
 import { PluginRules } from "../plugin-rules.ts";
 import {
   StartupGate,
@@ -25,18 +26,6 @@ export interface ReactionBackgroundJobs {
 }
 
 type BackendJobs = JobBackend["system"]["backgroundJobs"];
-
-/** The name Reaction's files plugin (`@reactioncommerce/api-plugin-files`) registers under. */
-export const FILES_PLUGIN_NAME = "files";
-
-/**
- * The files plugin's job types, placed on the API servers by default when that plugin is
- * registered and `JOBS_SERVER_TYPES` is not set: `saveImage/local` reads the upload from the
- * server's own disk (in Lambda the file is not there and the image would be lost without an
- * error), and `saveImage/remote` needs the same native `sharp` and the plugin's MongoDB
- * change streams and GridFS stores, which a Lambda cold start would open each time.
- */
-export const FILES_SERVER_TYPES: readonly string[] = ["saveImage/local", "saveImage/remote"];
 
 export interface JobQueueOptions {
   /**
