@@ -58,10 +58,10 @@ export interface BackgroundJobsProps {
   /** Per-lane settings. Default concurrency weighs toward higher lanes: 20, 10, 5. */
   lanes?: Partial<Record<LaneName, LaneProps>>;
   /**
-   * Job types that run on the API servers, not in Lambda (`JOBS_SERVER_TYPES`): their jobs
+   * Job types that run on the API servers, not in Lambda (`envNames.serverTypes`): their jobs
    * travel on the server lane, a queue and DLQ this creates, which the API servers consume by
-   * long polling (grant them with `grantApiServer`; give them `JOBS_SERVER_TYPES` and the
-   * `JobsQueueUrlServer` output). Set on the functions too, so a job scheduled or retried in
+   * long polling (grant them with `grantApiServer`; give them the same types and the server
+   * lane's queue URL output). Set on the functions too, so a job scheduled or retried in
    * Lambda goes there as well; no Lambda reads the lane. Default for a `reactionApp`: the files
    * plugin's `saveImage/local` and `saveImage/remote`; for a `pluginsEntry`: none.
    */

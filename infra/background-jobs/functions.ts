@@ -35,7 +35,7 @@ export interface JobFunctionSettings {
   memorySize: number;
   logRetention: logs.RetentionDays;
   metricsNamespace: string;
-  /** The job types placed on the API servers (`JOBS_SERVER_TYPES` on the functions). */
+  /** The job types placed on the API servers (`envNames.serverTypes` on the functions). */
   serverTypes: readonly string[];
 }
 

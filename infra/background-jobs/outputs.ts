@@ -13,7 +13,7 @@ export function addOutputs(scope: Construct, resources: JobResources): void {
   const output = (key: string, value: string, description: string) =>
     new CfnOutput(scope, key, { key, value, description });
   output(stackOutputNames.tableName, resources.table.tableName, "The job table");
-  // The server lane's too, when there is one: the API servers' JOBS_QUEUE_URL_SERVER.
+  // The server lane's too, when there is one: the API servers need its URL.
   for (const { lane, queue, deadLetterQueue } of laneQueues(resources)) {
     output(stackOutputNames.queueUrl(lane), queue.queueUrl, `The ${lane} lane's queue`);
     output(
