@@ -139,18 +139,18 @@ describe("REACTION_WORKERS_ENABLED=false on an API server", () => {
     vi.unstubAllEnvs();
   });
 
-  it("consumes nothing: a server type's job stays ready with its message on the server lane", async () => {
+  it("consumes nothing: a files job stays ready with its message on the server lane, its default place", async () => {
     vi.stubEnv("REACTION_WORKERS_ENABLED", "false");
-    const host = new JobQueueHost({
-      backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) },
-      serverTypes: ["srv/image"],
-    });
+    vi.stubEnv("JOBS_SERVER_TYPES", undefined);
+    const host = new JobQueueHost({ backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) } });
+    // Reaction's files plugin registered, JOBS_SERVER_TYPES unset: saveImage/* go to the servers.
+    host.registerPlugin({ name: "files" });
     await host.start();
     const backend = await host.started();
     const sqs = sqsClientFor(backend);
     try {
       host.consume();
-      const job = await host.backgroundJobs.scheduleJob({ type: "srv/image", data: {} });
+      const job = await host.backgroundJobs.scheduleJob({ type: "saveImage/local", data: {} });
       expect(job).toBeDefined();
       // Had anything consumed the lane, the job would be failed for want of a worker.
       const { Messages = [] } = await sqs.send(
