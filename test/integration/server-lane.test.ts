@@ -142,7 +142,11 @@ describe("REACTION_WORKERS_ENABLED=false on an API server", () => {
   it("consumes nothing: a files job stays ready with its message on the server lane, its default place", async () => {
     vi.stubEnv("REACTION_WORKERS_ENABLED", "false");
     vi.stubEnv("JOBS_SERVER_TYPES", undefined);
-    const host = new JobQueueHost({ backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) } });
+    const hostLogger = captureLogger();
+    const host = new JobQueueHost({
+      backgroundJobs: { local: onSharedDynamoDb({ quiet: true }) },
+      logger: hostLogger,
+    });
     // Reaction's files plugin registered, JOBS_SERVER_TYPES unset: saveImage/* go to the servers.
     host.registerPlugin({ name: "files" });
     await host.start();
@@ -162,6 +166,9 @@ describe("REACTION_WORKERS_ENABLED=false on an API server", () => {
       );
       expect(Messages.map((m) => JSON.parse(m.Body ?? "{}").id)).toEqual([job?._id]);
       expect((await host.backgroundJobs.getJob(job?._id as string))?._doc.status).toBe("ready");
+      // The consumer never started (an API server with workers starts it and says so).
+      expect(hostLogger.lines.map((l) => l.message)).not.toContain("consuming the server lane");
+      expect(logger.lines.map((l) => l.message)).toContain("consuming the server lane");
     } finally {
       sqs.destroy();
       await host.stop();
