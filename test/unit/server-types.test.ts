@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { queueArnOf } from "../../lib/backend/server-lane.ts";
 import { resourcesFromEnvironment, serverTypesFromEnvironment } from "../../lib/environment.ts";
+import { createJobSystem } from "../../lib/jobs/api.ts";
 import { misplaced } from "../../lib/jobs/misplaced.ts";
 import { laneOf } from "../../lib/jobs/placement.ts";
+import { silentLogger } from "../../lib/log.ts";
+import { FakeClock } from "../support/memory/clock.ts";
+import { MemoryJobStore } from "../support/memory/job-store.ts";
+import { MemoryLanes } from "../support/memory/lanes.ts";
 
 const deployment = {
   JOBS_TABLE_NAME: "jobs",
@@ -62,5 +67,28 @@ describe("placement", () => {
     expect(
       queueArnOf("https://sqs.eu-west-1.amazonaws.com/123456789012/shop-server", "eu-west-1"),
     ).toBe("arn:aws:sqs:eu-west-1:123456789012:shop-server");
+  });
+});
+
+describe("a server type's worker in Lambda", () => {
+  it("registers past the function's time rule, which binds only the types that run there", async () => {
+    const clock = new FakeClock(Date.UTC(2026, 0, 5));
+    const { backgroundJobs } = createJobSystem({
+      store: new MemoryJobStore(clock),
+      lanes: new MemoryLanes(clock),
+      clock,
+      logger: silentLogger,
+      cleanup: new Map(),
+      serverTypes: new Set(["saveImage/local"]),
+      settings: { functionTimeoutMs: 60_000 },
+    });
+    const worker = async () => {};
+    // The files plugin's own workTimeout: 10 minutes, longer than this function's 60 s.
+    await expect(
+      backgroundJobs.addWorker({ type: "saveImage/local", workTimeout: 600_000, worker }),
+    ).resolves.toMatchObject({ type: "saveImage/local" });
+    await expect(
+      backgroundJobs.addWorker({ type: "sendEmail", workTimeout: 600_000, worker }),
+    ).rejects.toThrow(/workTimeout: 600000 ms for "sendEmail" is longer than a run can take/);
   });
 });
