@@ -6,13 +6,16 @@ import { adaptersFor, redriveDeadLetters, type StackAdapters } from "./backend/a
 import { awsDeployment } from "./backend/aws.ts";
 import type { Deployment, MemoryBackendInfo } from "./backend/deployment.ts";
 import type { BackendOptions, MemoryBackendOptions } from "./backend/options.ts";
+import { ServerLaneConsumer } from "./backend/server-lane.ts";
 import {
   checkMemoryBackendAllowed,
   functionTimeoutMsFromEnvironment,
   inLambdaEnvironment,
   memoryBackendFromEnvironment,
   metricsNamespaceFromEnvironment,
+  parseServerTypes,
   resourcesFromEnvironment,
+  serverTypesFromEnvironment,
 } from "./environment.ts";
 import { JobValidationError } from "./errors.ts";
 import { createJobSystem, type JobSystem } from "./jobs/api.ts";
@@ -20,8 +23,9 @@ import { dispatch } from "./jobs/deliver.ts";
 import { systemClock } from "./jobs/deps.ts";
 import { type ReconcileOptions, type ReconcileReport, reconcile } from "./jobs/reconcile.ts";
 import { type JobLogger, jsonLogger, silentLogger, terminalLogger, warningsOnly } from "./log.ts";
+import { envNames } from "./names.ts";
 import { noMetrics, powertoolsLogger, powertoolsMetrics } from "./observability.ts";
-import type { LocalStackInfo } from "./stack.ts";
+import { DEFAULT_REGION, type LocalStackInfo } from "./stack.ts";
 
 export type { MemoryBackendInfo } from "./backend/deployment.ts";
 export type {
@@ -82,6 +86,7 @@ export class JobBackend {
   private readonly dispatchAbort = new AbortController();
   private jobSystem?: JobSystem;
   private sqsHandler?: SqsBatchHandler;
+  private serverLane?: ServerLaneConsumer;
   private consuming = false;
   private stopped = false;
 
@@ -124,6 +129,10 @@ export class JobBackend {
       cleanup: new Map(options.cleanup ?? []),
       tenants: new Map(options.tenants ?? []),
     };
+    // The memory backend has one in-process consumer for every lane: nothing goes to servers.
+    const serverTypes = resources
+      ? serverTypesOf(options, resources.queueUrls.server !== undefined)
+      : new Set<string>();
     // The local stack's clock (real, or moved by a test) is the lifecycle's and the table's too.
     const clock = deployment.clock ?? systemClock;
     const adapters = deployment.adapters ?? awsAdapters(deployment, clock.now);
@@ -136,6 +145,7 @@ export class JobBackend {
         options.metrics ??
         (inLambda ? powertoolsMetrics(metricsNamespaceFromEnvironment()) : noMetrics),
       ...rules,
+      serverTypes,
       settings: deployment.settings,
     });
     const stopping = this.dispatchAbort.signal;
@@ -171,7 +181,9 @@ export class JobBackend {
 
   /**
    * Starts consuming: locally the poller and the reconciler timer; on AWS nothing (Lambda's
-   * event source mapping calls `handleSqsEvent`, a schedule calls `reconcile`).
+   * event source mapping calls `handleSqsEvent`, a schedule calls `reconcile`). With server
+   * types, and not in Lambda, also the server lane's long-polling consumer (see
+   * lib/backend/server-lane.ts), on AWS and locally alike.
    */
   consume(): void {
     if (!this.deployment || !this.jobSystem || this.consuming || this.stopped) return;
@@ -183,13 +195,36 @@ export class JobBackend {
       stopping: this.dispatchAbort.signal,
       logger: this.logger,
     });
+    if (this.sqsHandler) this.consumeServerLane(this.deployment, this.sqsHandler);
+  }
+
+  private consumeServerLane(deployment: Deployment, handler: SqsBatchHandler): void {
+    const { serverTypes = new Set<string>() } = this.system.deps;
+    const { clients, resources } = deployment;
+    const queueUrl = resources?.queueUrls.server;
+    if (serverTypes.size === 0 || !queueUrl || !clients || runsInLambda(this.options)) return;
+    const { workers } = this.system;
+    this.serverLane = new ServerLaneConsumer({
+      sqs: clients.sqs,
+      queueUrl,
+      region: resources.region ?? DEFAULT_REGION,
+      handler,
+      capacity: () => [...serverTypes].reduce((sum, t) => sum + (workers.get(t)?.free ?? 0), 0),
+      capacityChanged: (ms) => workers.nextChange(ms),
+      logger: this.logger,
+      ...(this.options.serverLaneWaitSeconds !== undefined
+        ? { waitSeconds: this.options.serverLaneWaitSeconds }
+        : {}),
+    });
+    this.serverLane.start();
+    this.logger.info("consuming the server lane", { types: [...serverTypes] });
   }
 
   /** Ends the poller, the timers, the waits on runs, the clients and the local servers. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.deployment?.stopConsuming();
+    await Promise.all([this.deployment?.stopConsuming(), this.serverLane?.stop()]);
     this.dispatchAbort.abort();
     await this.deployment?.stop();
   }
@@ -260,4 +295,22 @@ function noSqsError(call: string): JobValidationError {
     "backgroundJobs.memory",
     `has no SQS queues for ${call}: its lanes are in memory and consumed in this process`,
   );
+}
+
+/**
+ * The server types a backend places on the server lane: the options', else
+ * `JOBS_SERVER_TYPES`, else none. Refused, naming the variable, when there are some and the
+ * deployment has no server lane to send them to.
+ */
+function serverTypesOf(options: BackendOptions, hasServerLane: boolean): Set<string> {
+  const types = options.serverTypes
+    ? parseServerTypes(options.serverTypes, "serverTypes")
+    : (serverTypesFromEnvironment() ?? []);
+  if (types.length > 0 && !hasServerLane) {
+    throw new JobValidationError(
+      envNames.queueUrl("server"),
+      `is not set, and ${types.join(", ")} run on the API servers (${envNames.serverTypes}): their jobs travel on the server lane. Give the construct serverTypes (it creates the lane; its JobsQueueUrlServer output is the URL)`,
+    );
+  }
+  return new Set(types);
 }

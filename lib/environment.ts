@@ -7,7 +7,7 @@
  */
 import { JobValidationError } from "./errors.ts";
 import { DEFAULT_METRICS_NAMESPACE, envNames, hostEnvNames } from "./names.ts";
-import { LANES, type LaneName } from "./resources.ts";
+import { LANES, type LaneName, type LaneUrls, SERVER_LANE } from "./resources.ts";
 import type { StackResources } from "./stack.ts";
 
 type Env = NodeJS.ProcessEnv;
@@ -51,15 +51,21 @@ export function resourcesFromEnvironment(env: Env = process.env): StackResources
       `no backend chosen: pass { local: {} } or { aws: {...} }, or set ${missing.join(", ")} (the CDK construct does)`,
     );
   }
+  const server = serverLaneFromEnvironment(env);
   const region = regionFromEnvironment(env);
   const scheduleGroup = read(env, envNames.scheduleGroup);
   const schedulerRoleArn = read(env, envNames.schedulerRoleArn);
   return {
     ...(region ? { region } : {}),
     tableName,
-    queueUrls: Object.fromEntries(queueUrls) as Record<LaneName, string>,
+    queueUrls: { ...(Object.fromEntries(queueUrls) as Record<LaneName, string>), ...server.queue },
     ...(deadLetters.every(([, url]) => url)
-      ? { deadLetterQueueUrls: Object.fromEntries(deadLetters) as Record<LaneName, string> }
+      ? {
+          deadLetterQueueUrls: {
+            ...(Object.fromEntries(deadLetters) as Record<LaneName, string>),
+            ...server.deadLetter,
+          },
+        }
       : {}),
     ...(scheduleGroup ? { scheduleGroup } : {}),
     ...(schedulerRoleArn ? { schedulerRoleArn } : {}),
@@ -192,4 +198,56 @@ export function checkMemoryBackendAllowed(env: Env = process.env): void {
       set,
       `is set, naming a deployment, and ${why}: unset ${hostEnvNames.backend} to use the deployment, or unset ${set} in the tests' environment`,
     );
+}
+
+// ---- where a job runs: the server lane ---------------------------------------------------------
+
+/** The server lane's queue and DLQ URLs (`JOBS_QUEUE_URL_SERVER`, `JOBS_DLQ_URL_SERVER`), when set. */
+function serverLaneFromEnvironment(env: Env): {
+  queue: Pick<LaneUrls, "server">;
+  deadLetter: Pick<LaneUrls, "server">;
+} {
+  const queue = read(env, envNames.queueUrl(SERVER_LANE));
+  const deadLetter = read(env, envNames.deadLetterQueueUrl(SERVER_LANE));
+  return {
+    queue: queue ? { server: queue } : {},
+    deadLetter: deadLetter ? { server: deadLetter } : {},
+  };
+}
+
+/**
+ * `JOBS_SERVER_TYPES`: the job types that run on the API servers, comma-separated
+ * (`saveImage/local, saveImage/remote`); `undefined` when unset, an empty list when set to
+ * nothing (`JOBS_SERVER_TYPES=`: no server types, whatever a default would be). An empty name
+ * (`a,,b`, a trailing comma) or a name given twice is refused, naming the variable.
+ *
+ * @example serverTypesFromEnvironment({ JOBS_SERVER_TYPES: "saveImage/local" }) // ["saveImage/local"]
+ */
+export function serverTypesFromEnvironment(env: Env = process.env): string[] | undefined {
+  const raw = env[envNames.serverTypes];
+  if (raw === undefined) return undefined;
+  return parseServerTypes(raw, envNames.serverTypes);
+}
+
+/**
+ * A server types list as `JOBS_SERVER_TYPES` writes it, or as the construct's `serverTypes`
+ * and the options give it, checked: non-empty names without surrounding spaces or commas,
+ * each once. `field` names where it came from in the error.
+ *
+ * @example parseServerTypes("a, b", "JOBS_SERVER_TYPES") // ["a", "b"]
+ */
+export function parseServerTypes(value: string | readonly string[], field: string): string[] {
+  if (typeof value === "string" && value.trim() === "") return [];
+  const names = typeof value === "string" ? value.split(",").map((name) => name.trim()) : value;
+  const seen = new Set<string>();
+  names.forEach((name, i) => {
+    const where = typeof value === "string" ? `${field} (name ${i + 1})` : `${field}[${i}]`;
+    if (typeof name !== "string" || name.trim() === "")
+      throw new JobValidationError(where, "is empty: give job types separated by commas");
+    if (typeof value !== "string" && (name !== name.trim() || name.includes(",")))
+      throw new JobValidationError(where, `"${name}" has spaces around it or a comma in it`);
+    if (seen.has(name)) throw new JobValidationError(where, `"${name}" is given twice`);
+    seen.add(name);
+  });
+  return [...names];
 }

@@ -4,7 +4,7 @@
  * dimension names the runtime emits and the alarms and dashboard read, the service name and
  * the schedule group's name. Each is written here once; both sides import it.
  */
-import type { LaneName } from "./resources.ts";
+import type { JobLane } from "./resources.ts";
 
 /** The Powertools service name: the `service` dimension of every metric, and the logs' `service`. */
 export const SERVICE_NAME = "background-jobs";
@@ -16,12 +16,18 @@ export const DEFAULT_METRICS_NAMESPACE = "BackgroundJobs";
 export const envNames = {
   /** The job table's name. */
   tableName: "JOBS_TABLE_NAME",
-  /** A lane's queue URL: `JOBS_QUEUE_URL_CRITICAL`, `..._NORMAL`, `..._LOW`. */
-  queueUrl: <L extends LaneName>(lane: L) =>
+  /** A lane's queue URL: `JOBS_QUEUE_URL_CRITICAL`, `..._NORMAL`, `..._LOW`, `..._SERVER`. */
+  queueUrl: <L extends JobLane>(lane: L) =>
     `JOBS_QUEUE_URL_${lane.toUpperCase() as Uppercase<L>}` as const,
-  /** A lane's dead-letter queue URL: `JOBS_DLQ_URL_CRITICAL`, `..._NORMAL`, `..._LOW`. */
-  deadLetterQueueUrl: <L extends LaneName>(lane: L) =>
+  /** A lane's dead-letter queue URL: `JOBS_DLQ_URL_CRITICAL`, `..._NORMAL`, `..._LOW`, `..._SERVER`. */
+  deadLetterQueueUrl: <L extends JobLane>(lane: L) =>
     `JOBS_DLQ_URL_${lane.toUpperCase() as Uppercase<L>}` as const,
+  /**
+   * The job types that run on the API servers, comma-separated (`saveImage/local,...`): their
+   * messages travel on the server lane, which the servers consume by long polling. Set by the
+   * construct's `serverTypes` on the functions; the API servers need the same value.
+   */
+  serverTypes: "JOBS_SERVER_TYPES",
   /** The EventBridge Scheduler group the job schedules are created in. */
   scheduleGroup: "JOBS_SCHEDULE_GROUP",
   /** The role EventBridge Scheduler assumes to send a schedule's message to a lane. */
@@ -72,6 +78,19 @@ export const hostEnvNames = {
   /** The AWS SDK's switch (`true`) to ignore the configured endpoint URLs above. */
   ignoreConfiguredEndpointUrls: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 } as const;
+
+/** The name Reaction's files plugin (`@reactioncommerce/api-plugin-files`) registers under. */
+export const FILES_PLUGIN_NAME = "files";
+
+/**
+ * The files plugin's job types, placed on the API servers by default (the Reaction swap-in
+ * when that plugin is registered and `JOBS_SERVER_TYPES` is not set; the construct for a
+ * `reactionApp`): `saveImage/local` reads the upload from the server's own disk (in Lambda the
+ * file is not there and the image would be lost without an error), and `saveImage/remote`
+ * needs the same native `sharp` and the plugin's MongoDB change streams and GridFS stores,
+ * which every Lambda cold start would open again.
+ */
+export const FILES_SERVER_TYPES: readonly string[] = ["saveImage/local", "saveImage/remote"];
 
 /** The deployable stack's name when `JOBS_STACK_NAME` is not set. */
 export const DEFAULT_STACK_NAME = "BackgroundJobs";
@@ -137,8 +156,8 @@ export function scheduleGroupName(prefix: string): string {
  */
 export const stackOutputNames = {
   tableName: "JobsTableName",
-  queueUrl: (lane: LaneName) => `JobsQueueUrl${lane[0]?.toUpperCase()}${lane.slice(1)}`,
-  deadLetterQueueUrl: (lane: LaneName) =>
+  queueUrl: (lane: JobLane) => `JobsQueueUrl${lane[0]?.toUpperCase()}${lane.slice(1)}`,
+  deadLetterQueueUrl: (lane: JobLane) =>
     `JobsDeadLetterQueueUrl${lane[0]?.toUpperCase()}${lane.slice(1)}`,
   scheduleGroup: "JobsScheduleGroup",
   schedulerRoleArn: "JobsSchedulerRoleArn",

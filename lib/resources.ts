@@ -10,6 +10,27 @@ export type LaneName = "critical" | "normal" | "low";
 /** Lanes in the order the local poller reads them: higher priority first. */
 export const LANES: readonly LaneName[] = ["critical", "normal", "low"];
 
+/**
+ * The server lane: one SQS standard queue (plus its DLQ) for the job types placed on the API
+ * servers (`JOBS_SERVER_TYPES`, the construct's `serverTypes`), which the servers consume by
+ * long polling. No Lambda reads it. One queue for every priority: jobs on it start in about
+ * the order they arrive, priority orders nothing there (see lib/jobs/placement.ts).
+ */
+export const SERVER_LANE = "server";
+export type ServerLaneName = typeof SERVER_LANE;
+
+/** Any queue a job's message travels on: a priority lane (Lambda) or the server lane. */
+export type JobLane = LaneName | ServerLaneName;
+
+/** Every queue of a deployment, the server lane last. */
+export const JOB_LANES: readonly JobLane[] = [...LANES, SERVER_LANE];
+
+/**
+ * Queue URLs by lane. The server lane's is optional: a deployment without server types has
+ * none (the local stack always has one).
+ */
+export type LaneUrls = Record<LaneName, string> & Partial<Record<ServerLaneName, string>>;
+
 /** How an index projects the table's attributes (the CDK construct and provisioning read it). */
 export type IndexProjection =
   | { type: "KEYS_ONLY" }
@@ -81,7 +102,7 @@ export const lanes = {
   /** The dispatcher Lambda's timeout; the queue's visibility timeout is 6 times it (AWS advice). */
   functionTimeoutSeconds: 900,
   visibilityTimeoutSeconds: 6 * 900,
-  /** Long-poll wait, in seconds (20 is the SQS maximum). */
+  /** Long-poll wait, in seconds (20 is the SQS maximum); the server lane's consumers use it. */
   receiveWaitSeconds: 20,
   /**
    * Receives of one message before SQS moves it to the lane's DLQ. Retries never redeliver a
@@ -99,11 +120,11 @@ export const lanes = {
 /** Physical names for one deployment (or one local stack), derived from a prefix. */
 export interface ResourceNames {
   tableName: string;
-  /** Queue name per lane; the DLQ of a lane is `${name}-dlq`. */
-  queueNames: Record<LaneName, string>;
+  /** Queue name per lane, the server lane's too; the DLQ of a lane is `${name}-dlq`. */
+  queueNames: Record<JobLane, string>;
 }
 
-/** Names derived from a prefix: `${prefix}-jobs`, `${prefix}-critical`, ... */
+/** Names derived from a prefix: `${prefix}-jobs`, `${prefix}-critical`, ..., `${prefix}-server` */
 export function resourceNames(prefix: string): ResourceNames {
   return {
     tableName: `${prefix}-jobs`,
@@ -111,6 +132,7 @@ export function resourceNames(prefix: string): ResourceNames {
       critical: `${prefix}-critical`,
       normal: `${prefix}-normal`,
       low: `${prefix}-low`,
+      server: `${prefix}-server`,
     },
   };
 }

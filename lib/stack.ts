@@ -5,7 +5,7 @@
  * local stack writes it to `<dataDir>/stack.json` (lib/stack-file.ts).
  */
 import type { LocalClock } from "./local/clock.ts";
-import type { LaneName } from "./resources.ts";
+import type { JobLane, LaneUrls } from "./resources.ts";
 
 /** The servers the AWS clients talk to when they are not AWS's own (the local stack's). */
 export interface ServiceEndpoints {
@@ -21,9 +21,10 @@ export interface StackResources {
   /** Only to point the same code at other servers (the local stack, tests); AWS needs none. */
   endpoints?: Partial<ServiceEndpoints>;
   tableName: string;
-  queueUrls: Record<LaneName, string>;
+  /** Each lane's queue; the server lane's when the deployment has server types. */
+  queueUrls: LaneUrls;
   /** The lanes' dead-letter queues (redrive, `bgjobs dlq`). */
-  deadLetterQueueUrls?: Record<LaneName, string>;
+  deadLetterQueueUrls?: LaneUrls;
   /** EventBridge Scheduler group and the role it sends to the lanes with (repeating jobs, long waits). */
   scheduleGroup?: string;
   schedulerRoleArn?: string;
@@ -36,7 +37,9 @@ export interface StackResources {
 export interface LocalStackResources extends StackResources {
   region: string;
   endpoints: ServiceEndpoints;
-  deadLetterQueueUrls: Record<LaneName, string>;
+  /** Every lane's queue: the local stack always has the server lane. */
+  queueUrls: Record<JobLane, string>;
+  deadLetterQueueUrls: Record<JobLane, string>;
   scheduleGroup: string;
   schedulerRoleArn: string;
 }

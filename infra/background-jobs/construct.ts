@@ -12,8 +12,16 @@ import {
   type triggers,
 } from "aws-cdk-lib";
 import { Construct } from "constructs";
-import { DEFAULT_METRICS_NAMESPACE } from "../../lib/names.ts";
-import { LANES, type LaneName, lanes as laneSettings, RUN_TIME_RULE } from "../../lib/resources.ts";
+import { parseServerTypes } from "../../lib/environment.ts";
+import { DEFAULT_METRICS_NAMESPACE, FILES_SERVER_TYPES } from "../../lib/names.ts";
+import {
+  type JobLane,
+  LANES,
+  type LaneName,
+  lanes as laneSettings,
+  RUN_TIME_RULE,
+  SERVER_LANE,
+} from "../../lib/resources.ts";
 import type { ReactionAppProps } from "../reaction-bundle.ts";
 import {
   createJobFunctions,
@@ -21,10 +29,10 @@ import {
   scheduleReconciler,
   subscribeDispatcher,
 } from "./functions.ts";
-import { grantJobCalls, grantOperate, grantRead } from "./grants.ts";
+import { grantApiServer, grantJobCalls, grantOperate, grantRead } from "./grants.ts";
 import { addAlarms, addDashboard } from "./monitoring.ts";
 import { addOutputs } from "./outputs.ts";
-import { createJobResources, type JobResources } from "./resources.ts";
+import { createJobResources, type JobResources, type ServerLane } from "./resources.ts";
 
 export interface LaneProps {
   /** Most concurrent dispatcher invocations for this lane's event source mapping (2-1000). */
@@ -49,6 +57,17 @@ export interface BackgroundJobsProps {
   reactionApp?: ReactionAppProps;
   /** Per-lane settings. Default concurrency weighs toward higher lanes: 20, 10, 5. */
   lanes?: Partial<Record<LaneName, LaneProps>>;
+  /**
+   * Job types that run on the API servers, not in Lambda (`envNames.serverTypes`): their jobs
+   * travel on the server lane, a queue and DLQ this creates, which the API servers consume by
+   * long polling (grant them with `grantApiServer`; give them the same types and the server
+   * lane's queue URL output). Set on the functions too, so a job scheduled or retried in
+   * Lambda goes there as well; no Lambda reads the lane. Default for a `reactionApp`: the files
+   * plugin's `saveImage/local` and `saveImage/remote`; for a `pluginsEntry`: none.
+   */
+  serverTypes?: string[];
+  /** The server lane's alarm: its oldest message over this age. Default 15 minutes. */
+  serverLaneMaxMessageAge?: Duration;
   /** Alarms notify this topic when given. */
   alarmTopic?: sns.ITopic;
   /** What happens to the job table when the stack is deleted. Default RETAIN. */
@@ -106,6 +125,10 @@ export class BackgroundJobs extends Construct implements JobResources {
   readonly table: dynamodb.TableV2;
   readonly queues: Record<LaneName, sqs.Queue>;
   readonly deadLetterQueues: Record<LaneName, sqs.Queue>;
+  /** The server lane, when there are `serverTypes`. */
+  readonly serverLane?: ServerLane;
+  /** The job types placed on the API servers (the server lane). */
+  readonly serverTypes: readonly string[];
   readonly dispatcher: nodejs.NodejsFunction;
   readonly reconciler: nodejs.NodejsFunction;
   /**
@@ -129,14 +152,17 @@ export class BackgroundJobs extends Construct implements JobResources {
       );
     const metricsNamespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
     const lane = (name: LaneName): LaneProps => props.lanes?.[name] ?? {};
+    this.serverTypes = serverTypesOf(props);
 
     const resources = createJobResources(this, {
       removalPolicy: props.removalPolicy ?? DEFAULTS.removalPolicy,
       dispatcherTimeout,
+      serverLane: this.serverTypes.length > 0,
     });
     this.table = resources.table;
     this.queues = resources.queues;
     this.deadLetterQueues = resources.deadLetterQueues;
+    if (resources.serverLane) this.serverLane = resources.serverLane;
     this.scheduleGroup = resources.scheduleGroup;
     this.schedulerRole = resources.schedulerRole;
 
@@ -146,6 +172,7 @@ export class BackgroundJobs extends Construct implements JobResources {
       memorySize: props.memorySize ?? DEFAULTS.memorySize,
       logRetention: props.logRetention ?? DEFAULTS.logRetention,
       metricsNamespace,
+      serverTypes: this.serverTypes,
     });
     this.dispatcher = functions.dispatcher;
     this.reconciler = functions.reconciler;
@@ -166,7 +193,10 @@ export class BackgroundJobs extends Construct implements JobResources {
     this.alarms.push(
       ...addAlarms(this, resources, this.dispatcher, {
         metricsNamespace,
-        maxMessageAge: perLane((name) => lane(name).maxMessageAge ?? DEFAULTS.maxMessageAge),
+        maxMessageAge: {
+          ...perLane((name) => lane(name).maxMessageAge ?? DEFAULTS.maxMessageAge),
+          [SERVER_LANE]: props.serverLaneMaxMessageAge ?? DEFAULTS.maxMessageAge,
+        } satisfies Record<JobLane, Duration>,
         alarmTopic: props.alarmTopic,
       }),
     );
@@ -197,6 +227,31 @@ export class BackgroundJobs extends Construct implements JobResources {
    */
   grantOperate(grantee: iam.IGrantable): iam.Grant {
     return grantOperate(grantee, this);
+  }
+
+  /**
+   * What an API server's role needs: the job calls the functions make (the table's items and
+   * indexes, SendMessage to every lane, the job schedules and passing their role), and
+   * consuming the server lane (ReceiveMessage, DeleteMessage, ChangeMessageVisibility,
+   * GetQueueAttributes on its queue only) when there is one.
+   *
+   * @example jobs.grantApiServer(apiTaskDefinition.taskRole)
+   */
+  grantApiServer(grantee: iam.IGrantable): iam.Grant {
+    return grantApiServer(grantee, this);
+  }
+}
+
+/** The server types from the props, checked; the files plugin's for a Reaction app by default. */
+function serverTypesOf(props: BackgroundJobsProps): string[] {
+  if (props.serverTypes === undefined) return props.reactionApp ? [...FILES_SERVER_TYPES] : [];
+  try {
+    return parseServerTypes(props.serverTypes, "serverTypes");
+  } catch (error) {
+    throw new BackgroundJobsPropsError(
+      "serverTypes",
+      `BackgroundJobs: ${(error as Error).message}`,
+    );
   }
 }
 

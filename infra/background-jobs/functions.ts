@@ -16,7 +16,7 @@ import { envNames, SERVICE_NAME } from "../../lib/names.ts";
 import { LANES, type LaneName } from "../../lib/resources.ts";
 import type { ReactionAppProps } from "../reaction-bundle.ts";
 import { functionEntries, REPO_ROOT } from "./entries.ts";
-import type { JobResources } from "./resources.ts";
+import { type JobResources, laneQueues } from "./resources.ts";
 
 /** Lambda's longest function timeout. */
 export const MAX_FUNCTION_TIMEOUT = Duration.seconds(900);
@@ -35,6 +35,8 @@ export interface JobFunctionSettings {
   memorySize: number;
   logRetention: logs.RetentionDays;
   metricsNamespace: string;
+  /** The job types placed on the API servers (`envNames.serverTypes` on the functions). */
+  serverTypes: readonly string[];
 }
 
 /** The construct's functions; the startup and its Trigger only for a plugins module. */
@@ -149,11 +151,15 @@ function functionEnvironment(
     [envNames.sdkNodeVersionWarningDisabled]: "true",
     ...settings.code.reactionApp?.environment,
   };
-  for (const lane of LANES) {
-    environment[envNames.queueUrl(lane)] = resources.queues[lane].queueUrl;
+  for (const { lane, queue, deadLetterQueue } of laneQueues(resources)) {
+    environment[envNames.queueUrl(lane)] = queue.queueUrl;
     // For redriveDeadLetters() (npm run redrive reads the same variables).
-    environment[envNames.deadLetterQueueUrl(lane)] = resources.deadLetterQueues[lane].queueUrl;
+    environment[envNames.deadLetterQueueUrl(lane)] = deadLetterQueue.queueUrl;
   }
+  // The same placement as the API servers', so a job scheduled or retried here goes to the
+  // server lane too. Set when empty for a Reaction app: its swap-in's default is not wanted then.
+  if (settings.serverTypes.length > 0 || settings.code.reactionApp)
+    environment[envNames.serverTypes] = settings.serverTypes.join(",");
   return environment;
 }
 

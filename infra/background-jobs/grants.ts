@@ -1,6 +1,6 @@
 import { aws_iam as iam, type aws_lambda as lambda, Stack } from "aws-cdk-lib";
-import { JOB_TABLE_INDEXES, LANES } from "../../lib/resources.ts";
-import { type JobResources, schedulesArn } from "./resources.ts";
+import { JOB_TABLE_INDEXES } from "../../lib/resources.ts";
+import { type JobResources, laneQueues, schedulesArn } from "./resources.ts";
 
 /** The condition on PassRole of the scheduler role: only towards EventBridge Scheduler. */
 function passedToScheduler(): Record<string, Record<string, string>> {
@@ -12,17 +12,14 @@ function indexArns(resources: JobResources): string[] {
   return JOB_TABLE_INDEXES.map((index) => `${resources.table.tableArn}/index/${index.name}`);
 }
 
-/**
- * Least privilege, exactly what lib/aws calls: items of the table (Get/BatchGet/Put/Update/Delete),
- * Query on the indexes (never the table), SendMessage (and SendMessageBatch) to the
- * lanes, Create/Update/DeleteSchedule in the job schedule group, and passing the scheduler
- * role to Scheduler. The SQS event sources add the dispatcher's consume grant
- * (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, ...) on the lanes.
- *
- * @example grantJobCalls(functions.reconciler, resources);
- */
-export function grantJobCalls(fn: lambda.Function, resources: JobResources): void {
-  fn.addToRolePolicy(
+/** Every lane's queue ARN, the server lane's too (a misplaced message is moved there). */
+function laneArns(resources: JobResources): string[] {
+  return laneQueues(resources).map(({ queue }) => queue.queueArn);
+}
+
+/** What the job system calls, as statements (see `grantJobCalls`). */
+function jobCallStatements(resources: JobResources): iam.PolicyStatement[] {
+  return [
     new iam.PolicyStatement({
       actions: [
         "dynamodb:GetItem",
@@ -33,29 +30,66 @@ export function grantJobCalls(fn: lambda.Function, resources: JobResources): voi
       ],
       resources: [resources.table.tableArn],
     }),
-  );
-  fn.addToRolePolicy(
     new iam.PolicyStatement({ actions: ["dynamodb:Query"], resources: indexArns(resources) }),
-  );
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ["sqs:SendMessage"],
-      resources: LANES.map((lane) => resources.queues[lane].queueArn),
-    }),
-  );
-  fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ["sqs:SendMessage"], resources: laneArns(resources) }),
     new iam.PolicyStatement({
       actions: ["scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule"],
       resources: [schedulesArn(resources)],
     }),
-  );
-  fn.addToRolePolicy(
     new iam.PolicyStatement({
       actions: ["iam:PassRole"],
       resources: [resources.schedulerRole.roleArn],
       conditions: passedToScheduler(),
     }),
+  ];
+}
+
+/**
+ * Least privilege, exactly what lib/aws calls: items of the table (Get/BatchGet/Put/Update/Delete),
+ * Query on the indexes (never the table), SendMessage (and SendMessageBatch) to the
+ * lanes (the server lane's too), Create/Update/DeleteSchedule in the job schedule group, and
+ * passing the scheduler role to Scheduler. The SQS event sources add the dispatcher's consume
+ * grant (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, ...) on the priority lanes.
+ *
+ * @example grantJobCalls(functions.reconciler, resources);
+ */
+export function grantJobCalls(fn: lambda.Function, resources: JobResources): void {
+  for (const statement of jobCallStatements(resources)) fn.addToRolePolicy(statement);
+}
+
+/**
+ * An API server's role: the job calls (as `grantJobCalls`: it schedules, cancels and runs
+ * jobs), and consuming the server lane by long polling: ReceiveMessage, DeleteMessage,
+ * ChangeMessageVisibility and GetQueueAttributes on the server lane's queue only.
+ *
+ * @example grantApiServer(taskRole, resources)
+ */
+export function grantApiServer(grantee: iam.IGrantable, resources: JobResources): iam.Grant {
+  const grants = jobCallStatements(resources).map((statement) =>
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: statement.actions,
+      resourceArns: statement.resources,
+      ...(Object.keys(statement.conditions ?? {}).length > 0
+        ? { conditions: statement.conditions }
+        : {}),
+    }),
   );
+  if (resources.serverLane) {
+    grants.push(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: [
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:GetQueueAttributes",
+        ],
+        resourceArns: [resources.serverLane.queue.queueArn],
+      }),
+    );
+  }
+  return grants.reduce((combined, grant) => combined.combine(grant));
 }
 
 /**
@@ -67,9 +101,9 @@ export function grantJobCalls(fn: lambda.Function, resources: JobResources): voi
  * @example grantRead(supportRole, resources)
  */
 export function grantRead(grantee: iam.IGrantable, resources: JobResources): iam.Grant {
-  const { queues, deadLetterQueues } = resources;
-  const all = LANES.flatMap((lane) => [queues[lane], deadLetterQueues[lane]]);
-  const dlqs = LANES.map((lane) => deadLetterQueues[lane].queueArn);
+  const pairs = laneQueues(resources);
+  const all = pairs.flatMap(({ queue, deadLetterQueue }) => [queue, deadLetterQueue]);
+  const dlqs = pairs.map(({ deadLetterQueue }) => deadLetterQueue.queueArn);
   const grants: [actions: string[], resourceArns: string[]][] = [
     [["dynamodb:GetItem", "dynamodb:BatchGetItem"], [resources.table.tableArn]],
     [["dynamodb:Query"], indexArns(resources)],
@@ -106,12 +140,12 @@ export function grantOperate(grantee: iam.IGrantable, resources: JobResources): 
     iam.Grant.addToPrincipal({
       grantee,
       actions: ["sqs:SendMessage"],
-      resourceArns: LANES.map((lane) => resources.queues[lane].queueArn),
+      resourceArns: laneArns(resources),
     }),
     iam.Grant.addToPrincipal({
       grantee,
       actions: ["sqs:DeleteMessage"],
-      resourceArns: LANES.map((lane) => resources.deadLetterQueues[lane].queueArn),
+      resourceArns: laneQueues(resources).map(({ deadLetterQueue }) => deadLetterQueue.queueArn),
     }),
     iam.Grant.addToPrincipal({
       grantee,

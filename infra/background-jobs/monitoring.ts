@@ -8,15 +8,15 @@ import {
 } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { countMetrics, metricDimensions, metricNames, SERVICE_NAME } from "../../lib/names.ts";
-import { LANES, type LaneName } from "../../lib/resources.ts";
-import { type JobResources, laneTitle } from "./resources.ts";
+import type { JobLane } from "../../lib/resources.ts";
+import { type JobResources, type LaneQueuePair, laneQueues, laneTitle } from "./resources.ts";
 
 /** What the alarms and the dashboard watch, and where alarms go. */
 export interface MonitoringSettings {
   /** CloudWatch namespace of the job metrics. */
   metricsNamespace: string;
-  /** Alarm when a lane's oldest message has waited this long. */
-  maxMessageAge: Record<LaneName, Duration>;
+  /** Alarm when a lane's oldest message has waited this long (the server lane's when it exists). */
+  maxMessageAge: Record<JobLane, Duration>;
   /** Alarms notify this topic when given. */
   alarmTopic?: sns.ITopic;
 }
@@ -52,10 +52,10 @@ export function addAlarms(
       created.addAlarmAction(new cloudwatchActions.SnsAction(settings.alarmTopic));
     alarms.push(created);
   };
-  for (const lane of LANES) {
+  for (const { lane, queue, deadLetterQueue } of laneQueues(resources)) {
     alarm(
       `${laneTitle(lane)}DeadLettersNotEmpty`,
-      resources.deadLetterQueues[lane].metricApproximateNumberOfMessagesVisible({
+      deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
         statistic: "Maximum",
       }),
@@ -65,7 +65,7 @@ export function addAlarms(
     const maxAge = settings.maxMessageAge[lane];
     alarm(
       `${laneTitle(lane)}OldestMessage`,
-      resources.queues[lane].metricApproximateAgeOfOldestMessage({
+      queue.metricApproximateAgeOfOldestMessage({
         period: Duration.minutes(1),
         statistic: "Maximum",
       }),
@@ -142,21 +142,21 @@ export function addDashboard(
       width: 12,
     }),
   );
-  const depth = (title: string, queues: Record<LaneName, sqs.Queue>) =>
+  const depth = (title: string, queueOf: (pair: LaneQueuePair) => sqs.Queue) =>
     new cloudwatch.GraphWidget({
       title,
-      left: LANES.map((lane) =>
-        queues[lane].metricApproximateNumberOfMessagesVisible({
+      left: laneQueues(resources).map((pair) =>
+        queueOf(pair).metricApproximateNumberOfMessagesVisible({
           period,
           statistic: "Maximum",
-          label: lane,
+          label: pair.lane,
         }),
       ),
       width: 12,
     });
   dashboard.addWidgets(
-    depth("Queue depth per lane", resources.queues),
-    depth("DLQ depth per lane", resources.deadLetterQueues),
+    depth("Queue depth per lane", (pair) => pair.queue),
+    depth("DLQ depth per lane", (pair) => pair.deadLetterQueue),
   );
   return dashboard;
 }

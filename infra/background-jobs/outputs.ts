@@ -1,12 +1,11 @@
 import { CfnOutput } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { stackOutputNames } from "../../lib/names.ts";
-import { LANES } from "../../lib/resources.ts";
-import type { JobResources } from "./resources.ts";
+import { type JobResources, laneQueues } from "./resources.ts";
 
 /**
  * The outputs `bgjobs --stack NAME` reads (names in lib/names.ts): the table, each lane's
- * queue and DLQ, the job schedule group and the scheduler role.
+ * queue and DLQ (the server lane's too), the job schedule group and the scheduler role.
  *
  * @example addOutputs(this, resources);
  */
@@ -14,15 +13,12 @@ export function addOutputs(scope: Construct, resources: JobResources): void {
   const output = (key: string, value: string, description: string) =>
     new CfnOutput(scope, key, { key, value, description });
   output(stackOutputNames.tableName, resources.table.tableName, "The job table");
-  for (const lane of LANES) {
-    output(
-      stackOutputNames.queueUrl(lane),
-      resources.queues[lane].queueUrl,
-      `The ${lane} lane's queue`,
-    );
+  // The server lane's too, when there is one: the API servers need its URL.
+  for (const { lane, queue, deadLetterQueue } of laneQueues(resources)) {
+    output(stackOutputNames.queueUrl(lane), queue.queueUrl, `The ${lane} lane's queue`);
     output(
       stackOutputNames.deadLetterQueueUrl(lane),
-      resources.deadLetterQueues[lane].queueUrl,
+      deadLetterQueue.queueUrl,
       `The ${lane} lane's dead-letter queue`,
     );
   }

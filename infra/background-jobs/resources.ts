@@ -11,10 +11,12 @@ import type { Construct } from "constructs";
 import { scheduleGroupName } from "../../lib/names.ts";
 import {
   JOB_TABLE_INDEXES,
+  type JobLane,
   jobTable,
   LANES,
   type LaneName,
   lanes as laneSettings,
+  SERVER_LANE,
 } from "../../lib/resources.ts";
 
 /** What the jobs live in: the table, the lanes and their DLQs, the schedule group and its role. */
@@ -22,8 +24,41 @@ export interface JobResources {
   readonly table: dynamodb.TableV2;
   readonly queues: Record<LaneName, sqs.Queue>;
   readonly deadLetterQueues: Record<LaneName, sqs.Queue>;
+  /**
+   * The server lane, when the construct has `serverTypes`: a queue and DLQ the API servers
+   * consume by long polling. No Lambda reads it.
+   */
+  readonly serverLane?: ServerLane;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly schedulerRole: iam.Role;
+}
+
+/** The server lane's queue and its DLQ. */
+export interface ServerLane {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+}
+
+/** A lane's queue and DLQ, under the lane's name. */
+export interface LaneQueuePair {
+  lane: JobLane;
+  queue: sqs.Queue;
+  deadLetterQueue: sqs.Queue;
+}
+
+/**
+ * Every lane's queue and DLQ: the priority lanes, then the server lane when there is one.
+ *
+ * @example for (const { lane, queue } of laneQueues(resources)) grant(queue);
+ */
+export function laneQueues(resources: JobResources): LaneQueuePair[] {
+  const pairs: LaneQueuePair[] = LANES.map((lane) => ({
+    lane,
+    queue: resources.queues[lane],
+    deadLetterQueue: resources.deadLetterQueues[lane],
+  }));
+  if (resources.serverLane) pairs.push({ lane: SERVER_LANE, ...resources.serverLane });
+  return pairs;
 }
 
 /** The settings the resources take from the construct's props (defaults already applied). */
@@ -32,6 +67,8 @@ export interface JobResourceSettings {
   removalPolicy: RemovalPolicy;
   /** The dispatcher's timeout: the lanes' visibility timeout follows it. */
   dispatcherTimeout: Duration;
+  /** Create the server lane (the construct has `serverTypes`). */
+  serverLane: boolean;
 }
 
 /** SQS's longest visibility timeout. */
@@ -79,20 +116,27 @@ export function createJobResources(scope: Construct, settings: JobResourceSettin
 
   const queues = {} as Record<LaneName, sqs.Queue>;
   const deadLetterQueues = {} as Record<LaneName, sqs.Queue>;
-  for (const lane of LANES) {
-    const dlq = new sqs.Queue(scope, `${laneTitle(lane)}DeadLetters`, {
+  const createLane = (lane: JobLane): ServerLane => {
+    const deadLetterQueue = new sqs.Queue(scope, `${laneTitle(lane)}DeadLetters`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.seconds(laneSettings.dlqRetentionSeconds),
     });
-    queues[lane] = new sqs.Queue(scope, `${laneTitle(lane)}Lane`, {
+    const queue = new sqs.Queue(scope, `${laneTitle(lane)}Lane`, {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: laneVisibilityTimeout(settings.dispatcherTimeout),
-      deadLetterQueue: { queue: dlq, maxReceiveCount: laneSettings.maxReceiveCount },
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: laneSettings.maxReceiveCount },
     });
-    deadLetterQueues[lane] = dlq;
+    return { queue, deadLetterQueue };
+  };
+  for (const lane of LANES) {
+    const created = createLane(lane);
+    queues[lane] = created.queue;
+    deadLetterQueues[lane] = created.deadLetterQueue;
   }
+  // The same queue settings: a server's run waits for a slot and runs while the message is in flight.
+  const serverLane = settings.serverLane ? createLane(SERVER_LANE) : undefined;
 
   const scheduleGroup = new scheduler.ScheduleGroup(scope, "Schedules", {
     scheduleGroupName: scheduleGroupName(Stack.of(scope).stackName),
@@ -115,10 +159,20 @@ export function createJobResources(scope: Construct, settings: JobResourceSettin
   schedulerRole.addToPolicy(
     new iam.PolicyStatement({
       actions: ["sqs:SendMessage"],
-      resources: LANES.map((lane) => queues[lane].queueArn),
+      resources: [
+        ...LANES.map((lane) => queues[lane].queueArn),
+        ...(serverLane ? [serverLane.queue.queueArn] : []),
+      ],
     }),
   );
-  return { table, queues, deadLetterQueues, scheduleGroup, schedulerRole };
+  return {
+    table,
+    queues,
+    deadLetterQueues,
+    ...(serverLane ? { serverLane } : {}),
+    scheduleGroup,
+    schedulerRole,
+  };
 }
 
 /** The ARNs of the job schedule group's schedules (what the job grants are scoped to). */
@@ -131,6 +185,6 @@ export function schedulesArn(resources: JobResources): string {
 }
 
 /** A lane's name as the start of its constructs' ids: `critical` -> `Critical`. */
-export function laneTitle(lane: LaneName): string {
+export function laneTitle(lane: JobLane): string {
   return lane[0]?.toUpperCase() + lane.slice(1);
 }

@@ -1,7 +1,8 @@
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { JobMessage, LaneQueue } from "../jobs/deps.ts";
 import { clampDelay } from "../jobs/lane-delay.ts";
-import type { LaneName } from "../resources.ts";
+import { envNames, stackOutputNames } from "../names.ts";
+import type { JobLane, LaneUrls } from "../resources.ts";
 
 /** SQS takes at most 10 entries per `SendMessageBatch`. */
 const SEND_BATCH_SIZE = 10;
@@ -18,13 +19,13 @@ const SEND_BATCH_BYTES = 256 * 1024;
 export class SqsLanes implements LaneQueue {
   constructor(
     private readonly client: SQSClient,
-    private readonly queueUrls: Record<LaneName, string>,
+    private readonly queueUrls: LaneUrls,
   ) {}
 
-  async send(lane: LaneName, message: JobMessage, delaySeconds: number): Promise<void> {
+  async send(lane: JobLane, message: JobMessage, delaySeconds: number): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
-        QueueUrl: this.queueUrls[lane],
+        QueueUrl: this.urlOf(lane),
         MessageBody: JSON.stringify(message),
         DelaySeconds: clampDelay(delaySeconds),
         ...groupOf(message),
@@ -32,11 +33,11 @@ export class SqsLanes implements LaneQueue {
     );
   }
 
-  async sendMany(lane: LaneName, messages: JobMessage[], delaySeconds: number): Promise<void> {
+  async sendMany(lane: JobLane, messages: JobMessage[], delaySeconds: number): Promise<void> {
     for (const batch of batches(messages)) {
       const { Failed } = await this.client.send(
         new SendMessageBatchCommand({
-          QueueUrl: this.queueUrls[lane],
+          QueueUrl: this.urlOf(lane),
           Entries: batch.map((message, i) => ({
             Id: String(i),
             MessageBody: JSON.stringify(message),
@@ -52,6 +53,31 @@ export class SqsLanes implements LaneQueue {
       }
     }
   }
+
+  private urlOf(lane: JobLane): string {
+    return laneUrl(this.queueUrls, lane);
+  }
+}
+
+/** Raised when a job of a server type is sent and the deployment names no server lane. */
+export class ServerLaneMissingError extends Error {
+  override name = "ServerLaneMissingError";
+  readonly field = envNames.queueUrl("server");
+  constructor() {
+    super(
+      `${envNames.queueUrl("server")} is not set: jobs of ${envNames.serverTypes} travel on the server lane (the construct's serverTypes prop creates it; its output ${stackOutputNames.queueUrl("server")} names it)`,
+    );
+  }
+}
+
+/**
+ * A lane's queue URL; the server lane's is refused by `ServerLaneMissingError` when the
+ * deployment has none.
+ */
+export function laneUrl(queueUrls: LaneUrls, lane: JobLane): string {
+  const url = queueUrls[lane];
+  if (url === undefined) throw new ServerLaneMissingError();
+  return url;
 }
 
 /** Messages in `SendMessageBatch` calls of at most 10 entries and 256 KB. */
@@ -83,10 +109,7 @@ function groupOf(message: JobMessage): { MessageGroupId?: string } {
  *
  * @example queueUrlForArn(urls, "arn:aws:sqs:us-east-1:123:prod-normal") // urls.normal
  */
-export function queueUrlForArn(
-  queueUrls: Record<LaneName, string>,
-  queueArn: string,
-): string | undefined {
+export function queueUrlForArn(queueUrls: LaneUrls, queueArn: string): string | undefined {
   const name = queueArn.split(":").pop();
-  return Object.values(queueUrls).find((url) => url.endsWith(`/${name}`));
+  return Object.values(queueUrls).find((url) => url?.endsWith(`/${name}`));
 }

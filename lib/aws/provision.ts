@@ -11,18 +11,19 @@ import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@
 import {
   deadLetterQueueName,
   type IndexDefinition,
+  JOB_LANES,
   JOB_TABLE_INDEXES,
+  type JobLane,
   jobTable,
-  LANES,
-  type LaneName,
   lanes,
   type ResourceNames,
 } from "../resources.ts";
 
+/** Every lane's queue, the server lane's too (the local stack always has one). */
 export interface LaneQueues {
-  queueUrls: Record<LaneName, string>;
-  queueArns: Record<LaneName, string>;
-  deadLetterUrls: Record<LaneName, string>;
+  queueUrls: Record<JobLane, string>;
+  queueArns: Record<JobLane, string>;
+  deadLetterUrls: Record<JobLane, string>;
 }
 
 /**
@@ -94,18 +95,18 @@ function secondaryIndex(index: IndexDefinition): GlobalSecondaryIndex {
   };
 }
 
-/** Creates each lane queue with its DLQ and redrive policy (idempotent). */
+/** Creates each lane queue, the server lane too, with its DLQ and redrive policy (idempotent). */
 export async function ensureLaneQueues(
   client: SQSClient,
   names: ResourceNames,
   visibilityTimeoutSeconds: number = lanes.visibilityTimeoutSeconds,
 ): Promise<LaneQueues> {
   const result: LaneQueues = {
-    queueUrls: {} as Record<LaneName, string>,
-    queueArns: {} as Record<LaneName, string>,
-    deadLetterUrls: {} as Record<LaneName, string>,
+    queueUrls: {} as Record<JobLane, string>,
+    queueArns: {} as Record<JobLane, string>,
+    deadLetterUrls: {} as Record<JobLane, string>,
   };
-  for (const lane of LANES) {
+  for (const lane of JOB_LANES) {
     const name = names.queueNames[lane];
     const dlqUrl = await createQueue(client, deadLetterQueueName(name), {
       MessageRetentionPeriod: String(lanes.dlqRetentionSeconds),

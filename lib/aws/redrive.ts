@@ -4,14 +4,15 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { JobStore, LaneQueue } from "../jobs/deps.ts";
+import type { Placement } from "../jobs/placement.ts";
 import { redriveDecision } from "../jobs/redrive.ts";
-import { LANES, type LaneName } from "../resources.ts";
+import { JOB_LANES, type JobLane, type LaneUrls } from "../resources.ts";
 
 export interface RedriveReport {
   /** Messages of live jobs put back on their lanes. */
-  redriven: Array<{ jobId: string; lane: LaneName }>;
+  redriven: Array<{ jobId: string; lane: JobLane }>;
   /** Messages dropped, and why (poison, unknown job, job already finished). */
-  dropped: Array<{ lane: LaneName; messageId: string; reason: string; body: string }>;
+  dropped: Array<{ lane: JobLane; messageId: string; reason: string; body: string }>;
 }
 
 /**
@@ -22,17 +23,20 @@ export interface RedriveReport {
  */
 export async function redriveDeadLetterQueues(options: {
   sqs: SQSClient;
-  deadLetterQueueUrls: Record<LaneName, string>;
+  deadLetterQueueUrls: LaneUrls;
   store: JobStore;
   lanes: LaneQueue;
-  /** Only these lanes' DLQs (default: all). */
-  only?: readonly LaneName[];
+  /** Which lane each job goes back to: the server lane for a server type. */
+  placement?: Placement;
+  /** Only these lanes' DLQs (default: all, the server lane's when it has one). */
+  only?: readonly JobLane[];
   /** Called after each message with how many are done so far (a progress bar). */
   onMessage?: (done: number) => void;
 }): Promise<RedriveReport> {
   const report: RedriveReport = { redriven: [], dropped: [] };
-  for (const lane of options.only ?? LANES) {
+  for (const lane of options.only ?? JOB_LANES) {
     const QueueUrl = options.deadLetterQueueUrls[lane];
+    if (QueueUrl === undefined) continue;
     for (;;) {
       const { Messages = [] } = await options.sqs.send(
         new ReceiveMessageCommand({
@@ -45,7 +49,7 @@ export async function redriveDeadLetterQueues(options: {
       if (Messages.length === 0) break;
       for (const message of Messages) {
         const body = message.Body ?? "";
-        const decision = await redriveDecision(options.store, body);
+        const decision = await redriveDecision(options.store, body, options.placement);
         if (decision.action === "drop") {
           report.dropped.push({
             lane,

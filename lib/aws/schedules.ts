@@ -6,8 +6,9 @@ import {
   UpdateScheduleCommand,
 } from "@aws-sdk/client-scheduler";
 import type { JobMessage, ScheduleArmer } from "../jobs/deps.ts";
-import type { LaneName } from "../resources.ts";
+import type { JobLane, LaneUrls } from "../resources.ts";
 import { atExpression } from "../schedule/eventbridge.ts";
+import { laneUrl } from "./lanes.ts";
 
 /** EventBridge Scheduler's universal target for SQS SendMessage. */
 export const SQS_SEND_TARGET = "arn:aws:scheduler:::aws-sdk:sqs:sendMessage";
@@ -19,7 +20,7 @@ export interface SchedulesOptions {
   groupName: string;
   /** The role the scheduler assumes; it may only `sqs:SendMessage` to the lanes. */
   roleArn: string;
-  queueUrls: Record<LaneName, string>;
+  queueUrls: LaneUrls;
 }
 
 /**
@@ -38,7 +39,7 @@ export class EventBridgeSchedules implements ScheduleArmer {
     name: string,
     expression: string,
     startDate: Date | undefined,
-    lane: LaneName,
+    lane: JobLane,
     message: JobMessage,
   ): Promise<void> {
     // Each firing's message says which instant it is for: the scheduler fills that in.
@@ -53,7 +54,7 @@ export class EventBridgeSchedules implements ScheduleArmer {
     }
   }
 
-  async armOnce(name: string, at: Date, lane: LaneName, message: JobMessage): Promise<void> {
+  async armOnce(name: string, at: Date, lane: JobLane, message: JobMessage): Promise<void> {
     const input = this.input(name, atExpression(at), lane, message);
     input.ActionAfterCompletion = "DELETE";
     try {
@@ -77,7 +78,7 @@ export class EventBridgeSchedules implements ScheduleArmer {
   private input(
     name: string,
     expression: string,
-    lane: LaneName,
+    lane: JobLane,
     message: JobMessage,
   ): CreateScheduleCommandInput {
     return {
@@ -90,7 +91,7 @@ export class EventBridgeSchedules implements ScheduleArmer {
         Arn: SQS_SEND_TARGET,
         RoleArn: this.options.roleArn,
         Input: JSON.stringify({
-          QueueUrl: this.options.queueUrls[lane],
+          QueueUrl: laneUrl(this.options.queueUrls, lane),
           MessageBody: JSON.stringify(message),
           // The firing is the tenant's, as any send: SQS fair queues group by it.
           ...(message.group === undefined ? {} : { MessageGroupId: message.group }),

@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { Delivery, DeliveryOutcome } from "../jobs/deps.ts";
 import { parseJobMessage } from "../jobs/message.ts";
-import { LANES, type LaneName } from "../resources.ts";
+import { JOB_LANES, type LaneUrls } from "../resources.ts";
 import { queueUrlForArn } from "./lanes.ts";
 
 /**
@@ -50,9 +50,9 @@ export function sqsRecord(
 }
 
 /** An SQS record as the dispatcher's neutral delivery (its lane known from the queue ARN). */
-export function toDelivery(record: SQSRecord, queueUrls?: Record<LaneName, string>): Delivery {
+export function toDelivery(record: SQSRecord, queueUrls?: LaneUrls): Delivery {
   const url = queueUrls && queueUrlForArn(queueUrls, record.eventSourceARN);
-  const lane = url ? LANES.find((name) => queueUrls?.[name] === url) : undefined;
+  const lane = url ? JOB_LANES.find((name) => queueUrls?.[name] === url) : undefined;
   return {
     messageId: record.messageId,
     message: parseJobMessage(record.body),
@@ -71,7 +71,7 @@ export function toDelivery(record: SQSRecord, queueUrls?: Record<LaneName, strin
  */
 export function sqsBatchHandler(
   sqs: SQSClient,
-  queueUrls: Record<LaneName, string>,
+  queueUrls: LaneUrls,
   dispatch: (
     deliveries: Delivery[],
     budget?: { remainingMs(): number },
@@ -101,7 +101,7 @@ export function sqsBatchHandler(
 /** Holds a message to retry back for its pause (not at once, not the whole visibility timeout). */
 async function putBack(
   sqs: SQSClient,
-  queueUrls: Record<LaneName, string>,
+  queueUrls: LaneUrls,
   record: SQSRecord,
   failure: Extract<DeliveryOutcome, { outcome: "retry" }>,
 ): Promise<void> {

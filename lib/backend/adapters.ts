@@ -11,7 +11,7 @@ import { EventBridgeSchedules } from "../aws/schedules.ts";
 import { JobValidationError } from "../errors.ts";
 import type { JobDeps } from "../jobs/deps.ts";
 import { envNames } from "../names.ts";
-import { LANES, type LaneName } from "../resources.ts";
+import { type JobLane, LANES } from "../resources.ts";
 import type { StackResources } from "../stack.ts";
 
 /** The ports `createJobSystem` takes for a deployment: its job table, its lanes and, if it has a schedule group, its schedules. */
@@ -58,8 +58,8 @@ export function adaptersFor(
 export function redriveDeadLetters(
   clients: AwsClients,
   resources: StackResources,
-  deps: Pick<JobDeps, "store" | "lanes">,
-  options: { only?: readonly LaneName[]; onMessage?: (done: number) => void } = {},
+  deps: Pick<JobDeps, "store" | "lanes" | "serverTypes">,
+  options: { only?: readonly JobLane[]; onMessage?: (done: number) => void } = {},
 ): Promise<RedriveReport> {
   const { deadLetterQueueUrls } = resources;
   if (!deadLetterQueueUrls) {
@@ -73,6 +73,7 @@ export function redriveDeadLetters(
     deadLetterQueueUrls,
     store: deps.store,
     lanes: deps.lanes,
+    placement: deps,
     ...(options.only ? { only: options.only } : {}),
     ...(options.onMessage ? { onMessage: options.onMessage } : {}),
   });

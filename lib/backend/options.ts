@@ -95,4 +95,13 @@ export interface BackendOptions {
   cleanup?: ReadonlyMap<string, number>;
   /** Tenant key path by job type (the plugins' tenant rules); others use `data.shopId`. */
   tenants?: ReadonlyMap<string, string>;
+  /**
+   * Job types that run on the API servers: their jobs travel on the server lane, which this
+   * process consumes by long polling once it consumes at all (never in Lambda). Default:
+   * `JOBS_SERVER_TYPES`, else none. The functions must be given the same (the construct's
+   * `serverTypes` sets it on them).
+   */
+  serverTypes?: readonly string[];
+  /** The server lane's long-poll wait in seconds. Default 20 (the SQS maximum); tests shorten it. */
+  serverLaneWaitSeconds?: number;
 }

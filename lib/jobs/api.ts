@@ -19,6 +19,7 @@ import {
 import { requeueType } from "./enqueue.ts";
 import { newFrontState } from "./front.ts";
 import { Job } from "./job.ts";
+import { runsOnServer } from "./placement.ts";
 import { completeRun } from "./run/complete.ts";
 import { failRun } from "./run/fail.ts";
 import { heartbeat } from "./run/heartbeat.ts";
@@ -62,6 +63,8 @@ export interface JobSystemOptions {
   cleanup: ReadonlyMap<string, number>;
   /** Tenant key path by job type (from `backgroundJobs.tenants`); others use `data.shopId`. */
   tenants?: ReadonlyMap<string, string>;
+  /** Job types that run on the API servers, on the server lane (`JOBS_SERVER_TYPES`). */
+  serverTypes?: ReadonlySet<string>;
   clock?: Clock;
   settings?: Partial<JobSettings>;
 }
@@ -101,6 +104,7 @@ export function createJobSystem(options: JobSystemOptions): JobSystem {
     metrics: options.metrics ?? noMetrics,
     cleanup: options.cleanup,
     tenants: options.tenants ?? new Map(),
+    ...(options.serverTypes ? { serverTypes: options.serverTypes } : {}),
     settings: { ...DEFAULT_SETTINGS, ...options.settings },
     workers,
     runs: new Map(),
@@ -133,7 +137,8 @@ function addWorker(
 ): WorkerHandle {
   const valid = validateWorkerOptions<WorkerFunction>(options);
   const { functionTimeoutMs } = deps.settings;
-  if (functionTimeoutMs !== undefined) {
+  // A server type never runs in Lambda (its messages never reach the dispatcher there).
+  if (functionTimeoutMs !== undefined && !runsOnServer(deps, valid.type)) {
     const most = functionTimeoutMs - RUN_TIME_RULE.registerMarginMs;
     if (valid.workTimeout > most) {
       throw new JobValidationError(

@@ -2,6 +2,7 @@ import { lanes, RUN_TIME_RULE } from "../resources.ts";
 import type { Delivery, DeliveryOutcome, JobDeps, WorkerSlotsView } from "./deps.ts";
 import { holdMessage, keepReporting, releaseMessage, reportFront } from "./front.ts";
 import { messageAt } from "./message.ts";
+import { misplaced, moveToItsLane } from "./misplaced.ts";
 import { type ClaimOutcome, claimAndRun } from "./run/claim.ts";
 
 /**
@@ -72,6 +73,9 @@ function deliver(
   const { message } = delivery;
   // Not a job message (poison): it is retried and ends in the DLQ.
   if (!message) return Promise.resolve("retry");
+  // Before any claim: a job runs only where its type is placed (lib/jobs/placement.ts).
+  if (delivery.lane && misplaced(deps, delivery.lane, message.type))
+    return moveToItsLane(deps, message, delivery.lane);
   const slots = deps.workers.get(message.type);
   // A paused type's job stays ready for resume(), which sends it again.
   if (slots?.paused) return Promise.resolve("acknowledged");

@@ -157,6 +157,11 @@ export interface JobDeps {
   cleanup: ReadonlyMap<string, number>;
   /** Tenant key path by job type (`"data.accountId"`), from `backgroundJobs.tenants`; default `data.shopId`. */
   tenants: ReadonlyMap<string, string>;
+  /**
+   * Job types that run on the API servers (`JOBS_SERVER_TYPES`): their messages travel on the
+   * server lane (lib/jobs/placement.ts). None when omitted.
+   */
+  serverTypes?: ReadonlySet<string>;
   settings: JobSettings;
   /** The worker types registered in this process. */
   workers: WorkerSlotsRegistry;

@@ -1,8 +1,8 @@
-import { LANES } from "../resources.ts";
+import { JOB_LANES } from "../resources.ts";
 import type { JobDeps } from "./deps.ts";
 import { onceName } from "./keys.ts";
 import { dueMessage } from "./message.ts";
-import { laneFor } from "./priority.ts";
+import { laneOf } from "./placement.ts";
 import type { JobRecord } from "./types.ts";
 
 /**
@@ -18,12 +18,12 @@ export async function enqueue(deps: JobDeps, record: JobRecord): Promise<void> {
     await deps.schedules.armOnce(
       onceName(record._id, record.after),
       new Date(record.after),
-      laneFor(record.priority),
+      laneOf(deps, record),
       message,
     );
     return;
   }
-  await deps.lanes.send(laneFor(record.priority), message, delaySeconds);
+  await deps.lanes.send(laneOf(deps, record), message, delaySeconds);
 }
 
 /**
@@ -53,8 +53,8 @@ export async function requeueType(deps: JobDeps, type: string): Promise<void> {
     (record) => !record.repeat && (record.status === "ready" || record.status === "waiting"),
   );
   const now = deps.clock.now();
-  for (const lane of LANES) {
-    const inLane = records.filter((record) => laneFor(record.priority) === lane);
+  for (const lane of JOB_LANES) {
+    const inLane = records.filter((record) => laneOf(deps, record) === lane);
     inLane.sort((a, b) => a.priority - b.priority || a.after - b.after);
     const due = inLane.filter((record) => record.after <= now);
     const messages = due.map((record) => dueMessage(record, now));

@@ -71,6 +71,7 @@ export function parseJobMessage(body: string): JobMessage | null {
       if (typeof value.firedAt === "string") message.firedAt = value.firedAt;
       if (typeof value.group === "string" && value.group !== "") message.group = value.group;
       if (typeof value.at === "number" && Number.isFinite(value.at)) message.at = value.at;
+      if (value.moved === true) message.moved = true;
       return message;
     }
   } catch {

@@ -3,7 +3,7 @@
  * neutral shape of what a lane delivers. No AWS detail: the adapters are in `lib/aws/`, the
  * in-memory ones in `lib/memory/` (the test backend and the model check). Imports nothing of `lib/jobs/` but plain types.
  */
-import type { LaneName } from "../resources.ts";
+import type { JobLane } from "../resources.ts";
 import type { JobRecord, JobStatus } from "./types.ts";
 
 export type { JobListPage, JobListQuery } from "./list/query.ts";
@@ -187,14 +187,20 @@ export interface JobMessage {
   group?: string;
   /** When the message became receivable (epoch ms): what the delivery front is made of. */
   at?: number;
+  /**
+   * Set on a message moved off a lane its type does not run on (lib/jobs/placement.ts). One
+   * that arrives on the wrong lane again is not bounced back: the API servers and the
+   * functions disagree about `JOBS_SERVER_TYPES`.
+   */
+  moved?: true;
 }
 
 /** What the lifecycle needs from the lanes. The SQS adapter is `lib/aws/lanes.ts`. */
 export interface LaneQueue {
   /** Sends one message to a lane, delayed by up to 900 s (rounded up to whole seconds). */
-  send(lane: LaneName, message: JobMessage, delaySeconds: number): Promise<void>;
+  send(lane: JobLane, message: JobMessage, delaySeconds: number): Promise<void>;
   /** Sends many messages to a lane. */
-  sendMany(lane: LaneName, messages: JobMessage[], delaySeconds: number): Promise<void>;
+  sendMany(lane: JobLane, messages: JobMessage[], delaySeconds: number): Promise<void>;
 }
 
 /**
@@ -210,11 +216,11 @@ export interface ScheduleArmer {
     name: string,
     expression: string,
     startDate: Date | undefined,
-    lane: LaneName,
+    lane: JobLane,
     message: JobMessage,
   ): Promise<void>;
   /** A one-time `at()` schedule, deleted after it fires. Arming the same name again is a no-op. */
-  armOnce(name: string, at: Date, lane: LaneName, message: JobMessage): Promise<void>;
+  armOnce(name: string, at: Date, lane: JobLane, message: JobMessage): Promise<void>;
   /** Deletes a schedule; a missing one is fine. */
   remove(name: string): Promise<void>;
 }
@@ -232,7 +238,7 @@ export interface Delivery {
   /** How often it has been received, this time included. */
   receiveCount: number;
   /** The lane it came from, when known (a deferred message's fresh copy goes back there). */
-  lane?: LaneName;
+  lane?: JobLane;
 }
 
 /** What to do with a delivery: drop it (done with), or have it come back after a pause. */

@@ -1,7 +1,7 @@
-import type { LaneName } from "../resources.ts";
+import type { JobLane } from "../resources.ts";
 import type { JobDeps } from "./deps.ts";
 import { dueMessage } from "./message.ts";
-import { laneFor } from "./priority.ts";
+import { laneOf } from "./placement.ts";
 import type { JobRecord } from "./types.ts";
 
 interface Pending {
@@ -51,11 +51,11 @@ async function flush(deps: JobDeps, batch: Pending[]): Promise<void> {
       }
     }),
   );
-  const byLane = new Map<LaneName, Pending[]>();
+  const byLane = new Map<JobLane, Pending[]>();
   for (const pending of inserted) {
     if (!pending) continue;
     const { record } = pending;
-    const lane = laneFor(record.priority);
+    const lane = laneOf(deps, record);
     deps.logger.info("scheduled", { jobId: record._id, type: record.type, lane });
     deps.metrics.count("JobsScheduled", record.type);
     byLane.set(lane, [...(byLane.get(lane) ?? []), pending]);

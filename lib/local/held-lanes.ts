@@ -1,6 +1,6 @@
 import type { JobMessage, LaneQueue } from "../jobs/deps.ts";
 import { clampDelay } from "../jobs/lane-delay.ts";
-import type { LaneName } from "../resources.ts";
+import type { JobLane } from "../resources.ts";
 import type { LocalClock } from "./clock.ts";
 
 /**
@@ -20,12 +20,12 @@ export class ClockHeldLanes implements LaneQueue {
     private readonly clock: LocalClock,
   ) {}
 
-  async send(lane: LaneName, message: JobMessage, delaySeconds: number): Promise<void> {
+  async send(lane: JobLane, message: JobMessage, delaySeconds: number): Promise<void> {
     if (clampDelay(delaySeconds) === 0) return this.lanes.send(lane, message, 0);
     this.hold(delaySeconds, () => this.lanes.send(lane, message, 0));
   }
 
-  async sendMany(lane: LaneName, messages: JobMessage[], delaySeconds: number): Promise<void> {
+  async sendMany(lane: JobLane, messages: JobMessage[], delaySeconds: number): Promise<void> {
     if (clampDelay(delaySeconds) === 0) return this.lanes.sendMany(lane, messages, 0);
     this.hold(delaySeconds, () => this.lanes.sendMany(lane, messages, 0));
   }

@@ -1,10 +1,11 @@
 import type { BackendOptions } from "../backend/options.ts";
 import { type JobBackend, startJobBackend } from "../backend.ts";
-import { workersEnabledFromEnvironment } from "../environment.ts";
+import { serverTypesFromEnvironment, workersEnabledFromEnvironment } from "../environment.ts";
 import type { WorkerHandle } from "../jobs/api.ts";
 import type { Job } from "../jobs/job.ts";
 import type { JobLogger } from "../log.ts";
 import type { JobMetrics } from "../metrics.ts";
+import { FILES_PLUGIN_NAME, FILES_SERVER_TYPES } from "../names.ts";
 import { PluginRules } from "../plugin-rules.ts";
 import { probeRegistration, registerProbeWorker } from "../probe-plugin.ts";
 import {
@@ -35,8 +36,16 @@ export interface JobQueueOptions {
    * `JOBS_DATA_DIR` (default `.data`).
    */
   backgroundJobs?: BackendOptions["backgroundJobs"];
-  /** Default `REACTION_WORKERS_ENABLED` (true unless it says false). */
+  /**
+   * Default `REACTION_WORKERS_ENABLED` (true unless it says false). False: this server
+   * registers no worker and consumes nothing, the server lane included.
+   */
   workersEnabled?: boolean;
+  /**
+   * Job types that run on the API servers, on the server lane. Default `JOBS_SERVER_TYPES`;
+   * when that is not set, `FILES_SERVER_TYPES` if the files plugin is registered, else none.
+   */
+  serverTypes?: readonly string[];
   /** Default: `"run"`, except in a Lambda function (see lib/startup-gate.ts). */
   startupScheduling?: StartupScheduling;
   logger?: JobLogger;
@@ -59,6 +68,7 @@ export class JobQueueHost {
   readonly gate: StartupGate;
   readonly backgroundJobs: ReactionBackgroundJobs;
   private readonly rules = new PluginRules();
+  private readonly pluginNames = new Set<string>();
   private readonly workersEnabled: boolean;
   private backend?: JobBackend;
   private ready!: Promise<JobBackend>;
@@ -94,6 +104,7 @@ export class JobQueueHost {
    */
   registerPlugin(plugin: PluginRegistration): void {
     const name = typeof plugin.name === "string" ? plugin.name : "(unnamed plugin)";
+    this.pluginNames.add(name);
     this.rules.add(name, plugin.backgroundJobs);
   }
 
@@ -107,6 +118,7 @@ export class JobQueueHost {
         backgroundJobs: this.options.backgroundJobs ?? backendFromEnvironment(),
         cleanup: this.rules.cleanup,
         tenants: this.rules.tenants,
+        serverTypes: this.serverTypes(),
         ...(this.options.logger ? { logger: this.options.logger } : {}),
         ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
       });
@@ -121,10 +133,18 @@ export class JobQueueHost {
     await registerProbeWorker(this.backgroundJobs);
   }
 
+  /** The server types this API places on the server lane (see `JobQueueOptions.serverTypes`). */
+  private serverTypes(): readonly string[] {
+    const chosen = this.options.serverTypes ?? serverTypesFromEnvironment();
+    if (chosen) return chosen;
+    return this.pluginNames.has(FILES_PLUGIN_NAME) ? FILES_SERVER_TYPES : [];
+  }
+
   /**
-   * Starts consuming: locally the poller and the reconciler timer; nothing on AWS. Not with
-   * workers disabled: this process then runs no job (its jobs stay ready, as with Reaction's
-   * original), where consuming would claim each one and fail it for want of a worker.
+   * Starts consuming: locally the poller and the reconciler timer; on an API server (not in
+   * Lambda) with server types, the server lane's long polling. Not with workers disabled: this
+   * process then runs no job (its jobs stay ready, as with Reaction's original), where
+   * consuming would claim each one and fail it for want of a worker.
    */
   consume(): void {
     if (this.workersEnabled) this.backend?.consume();

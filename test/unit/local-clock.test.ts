@@ -6,13 +6,13 @@ import { JobValidationError } from "../../lib/errors.ts";
 import type { JobMessage, LaneQueue } from "../../lib/jobs/deps.ts";
 import { ManualClock, realLocalClock } from "../../lib/local/clock.ts";
 import { ClockHeldLanes } from "../../lib/local/held-lanes.ts";
-import type { LaneName } from "../../lib/resources.ts";
+import type { JobLane } from "../../lib/resources.ts";
 
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
 
 /** Lanes that record what was sent, with the clock's time it was sent at. */
 function recordingLanes(clock: ManualClock) {
-  const sent: Array<{ lane: LaneName; id: string; delay: number; at: number }> = [];
+  const sent: Array<{ lane: JobLane; id: string; delay: number; at: number }> = [];
   const lanes: LaneQueue = {
     async send(lane, message, delaySeconds) {
       sent.push({ lane, id: message.id, delay: delaySeconds, at: clock.now() });

@@ -1,7 +1,7 @@
 import type { JobDeps, JobMessage } from "../deps.ts";
 import { onceName, recurringName } from "../keys.ts";
 import { messageFor } from "../message.ts";
-import { laneFor } from "../priority.ts";
+import { laneOf } from "../placement.ts";
 import type { JobRecord } from "../types.ts";
 
 /** Arms a chained template's firing for `at`: an SQS delay within 900 s, else a one-time at(). */
@@ -10,16 +10,12 @@ export async function armNext(deps: JobDeps, template: JobRecord, at: Date): Pro
   const delayMs = at.getTime() - deps.clock.now();
   if (delayMs <= 900_000 || !deps.schedules) {
     // Rounded down: the firing waits out the rest, so it is never late by a rounding.
-    await deps.lanes.send(
-      laneFor(template.priority),
-      message,
-      Math.max(0, Math.floor(delayMs / 1000)),
-    );
+    await deps.lanes.send(laneOf(deps, template), message, Math.max(0, Math.floor(delayMs / 1000)));
   } else {
     await deps.schedules.armOnce(
       onceName(template._id, at.getTime()),
       at,
-      laneFor(template.priority),
+      laneOf(deps, template),
       message,
     );
   }
@@ -37,7 +33,7 @@ export async function armRecurring(
     recurringName(template._id),
     expression,
     startDate,
-    laneFor(template.priority),
+    laneOf(deps, template),
     messageFor(template),
   );
 }
@@ -55,7 +51,7 @@ export async function removeSchedules(deps: JobDeps, template: JobRecord): Promi
 /** A template whose firing never came (lost message, missed schedule): fire it now, once. */
 export async function fireMissed(deps: JobDeps, template: JobRecord): Promise<void> {
   await deps.lanes.send(
-    laneFor(template.priority),
+    laneOf(deps, template),
     { ...messageFor(template), firedAt: new Date(template.after).toISOString() },
     0,
   );

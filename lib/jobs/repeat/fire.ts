@@ -2,7 +2,7 @@ import { firstFireAfter, laterSchedule } from "../../schedule/later-text.ts";
 import { cancelledByLog } from "../cancel.ts";
 import type { JobChanges, JobDeps, JobMessage } from "../deps.ts";
 import { occurrenceIdFor } from "../keys.ts";
-import { laneFor } from "../priority.ts";
+import { laneOf } from "../placement.ts";
 import { freshRun } from "../records.ts";
 import { type JobRecord, TERMINAL } from "../types.ts";
 import { armNext, removeSchedules } from "./arm.ts";
@@ -120,7 +120,7 @@ async function reached(
 ): Promise<boolean> {
   const early = firedAt - deps.clock.now();
   if (early > 1000) {
-    await deps.lanes.send(laneFor(template.priority), message, Math.floor(early / 1000));
+    await deps.lanes.send(laneOf(deps, template), message, Math.floor(early / 1000));
     return false;
   }
   if (early > 0) await deps.clock.sleep(early);
