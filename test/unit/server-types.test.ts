@@ -5,9 +5,9 @@ import { createJobSystem } from "../../lib/jobs/api.ts";
 import { misplaced } from "../../lib/jobs/misplaced.ts";
 import { laneOf } from "../../lib/jobs/placement.ts";
 import { silentLogger } from "../../lib/log.ts";
-import { FakeClock } from "../support/memory/clock.ts";
 import { MemoryJobStore } from "../../lib/memory/job-store.ts";
 import { MemoryLanes } from "../../lib/memory/lanes.ts";
+import { FakeClock } from "../support/memory/clock.ts";
 
 const deployment = {
   JOBS_TABLE_NAME: "jobs",
