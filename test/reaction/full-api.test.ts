@@ -1,0 +1,286 @@
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GraphQL, signInAdmin } from "../support/full-api/admin.ts";
+import { type FullApi, startFullApi } from "../support/full-api/boot.ts";
+import { type GridFile, readChunks } from "../support/full-api/grid-store.ts";
+import { type LocalSmtpServer, startSmtpServer } from "../support/full-api/smtp-server.ts";
+import { waitUntil } from "../support/local-app.ts";
+
+// Reaction v4.2.7's whole API (all 37 plugins of its plugins.json, job-queue swapped for this
+// package) on one local stack, and the jobs of its three job-using plugins run through
+// Reaction's own code: GraphQL mutations and queries, the files plugin's change streams and
+// sharp, the email-smtp plugin's nodemailer. Booted once for the file.
+let full: FullApi;
+let graphql: GraphQL;
+let smtp: LocalSmtpServer;
+let shopId: string;
+let opaqueShopId: string;
+
+beforeAll(async () => {
+  smtp = await startSmtpServer();
+  full = await startFullApi({ env: { MAIL_URL: smtp.url } });
+  graphql = await signInAdmin(full.api);
+  // A shop as an operator makes one: the shops plugin's mutation (the accounts, navigation and
+  // email-templates plugins add their parts on afterShopCreate), then its contact email.
+  const created = await graphql<{ createShop: { shop: { _id: string } } }>(
+    `mutation ($input: CreateShopInput!) { createShop(input: $input) { shop { _id } } }`,
+    { input: { name: "Full API Shop", type: "primary" } },
+  );
+  opaqueShopId = created.createShop.shop._id;
+  shopId = Buffer.from(opaqueShopId, "base64").toString().split(":")[1] as string;
+  await graphql(
+    `mutation ($input: UpdateShopInput!) { updateShop(input: $input) { shop { _id } } }`,
+    {
+      input: {
+        shopId: opaqueShopId,
+        emails: [{ address: "shop@example.test", provides: "default", verified: true }],
+      },
+    },
+  );
+});
+
+afterAll(async () => {
+  await full?.stop();
+  await smtp?.stop();
+});
+
+interface JobsLike {
+  findOne(filter: Record<string, unknown>): Promise<Record<string, unknown> | null>;
+  find(filter: Record<string, unknown>): { toArray(): Promise<Array<Record<string, unknown>>> };
+}
+const jobs = () => full.context.collections.Jobs as unknown as JobsLike;
+
+describe("Reaction v4.2.7's whole API on the swap-in", () => {
+  it("registers every plugin of its plugins.json, in its order, job-queue as this package", () => {
+    expect(full.pluginKeys).toHaveLength(37);
+    expect(full.pluginKeys.slice(0, 3)).toEqual(["simpleSchema", "jobQueue", "files"]);
+    const registered = Object.values(full.api.registeredPlugins).map((plugin) => plugin.name);
+    expect(registered).toHaveLength(37);
+    expect(registered).toContain("job-queue");
+    expect(full.api.registeredPlugins["job-queue"]?.label).toContain("Job queue");
+  });
+});
+
+describe("email: sendEmail jobs through the accounts, email, email-templates and email-smtp plugins", () => {
+  it("sends a password-reset email, lists it in emailJobs, and retryFailedEmail sends one the SMTP server had refused", async () => {
+    const bounced = "bounce@example.test";
+    await full.api.collections.Accounts?.insertOne({
+      _id: "bouncing-account",
+      userId: "bouncing-user",
+      emails: [{ address: bounced, verified: true, provides: "default" }],
+      profile: {},
+      shopId: null,
+    });
+    smtp.rejectedRecipients.add(bounced);
+    const reset = `mutation ($input: SendResetAccountPasswordEmailInput!) {
+      sendResetAccountPasswordEmail(input: $input) { email } }`;
+    await graphql(reset, { input: { email: "admin@example.test" } });
+    await graphql(reset, { input: { email: bounced } });
+
+    const sent = { type: "sendEmail", "data.to": "admin@example.test" };
+    await waitUntil(async () => (await jobs().findOne(sent))?.status === "completed");
+    const mail = smtp.received.find((message) => message.to.includes("admin@example.test"));
+    expect(mail?.from).toBe("shop@example.test");
+    console.log(mail?.data.slice(0, 1500));
+
+    // The refused one: the worker failed it (email-smtp's sendEmailFailed), the Emails record
+    // says so, and the job waits for its next try, minutes away.
+    const refused = { type: "sendEmail", "data.to": bounced };
+    await waitUntil(
+      async () =>
+        ((await jobs().findOne(refused))?.failures as unknown[] | undefined)?.length === 1,
+    );
+    const refusedJob = (await jobs().findOne(refused)) as { _id: string; status: string };
+    expect(refusedJob.status).toBe("waiting");
+    const emails = full.api.collections.Emails;
+    expect(await emails?.findOne({ jobId: refusedJob._id })).toMatchObject({ status: "failed" });
+
+    const listed = await graphql<{
+      emailJobs: { nodes: Array<{ _id: string; status: string; data: { to: string } }> };
+    }>(
+      `query ($shopIds: [ID]!) { emailJobs(shopIds: $shopIds) { nodes { _id status data { to } } } }`,
+      {
+        shopIds: [opaqueShopId],
+      },
+    );
+    const byRecipient = Object.fromEntries(
+      listed.emailJobs.nodes.map((node) => [node.data.to, node.status]),
+    );
+    expect(byRecipient).toEqual({ "admin@example.test": "completed", [bounced]: "waiting" });
+
+    // The mailbox works again; the operator retries the email now rather than in minutes.
+    smtp.rejectedRecipients.delete(bounced);
+    const node = listed.emailJobs.nodes.find((job) => job.data.to === bounced);
+    const retried = await graphql<{ retryFailedEmail: { emailSent: boolean } }>(
+      `mutation ($input: RetryFailedEmailInput!) { retryFailedEmail(input: $input) { emailSent } }`,
+      { input: { jobId: node?._id, shopId: opaqueShopId } },
+    );
+    expect(retried).toEqual({ retryFailedEmail: { emailSent: true } });
+    await waitUntil(async () => (await jobs().findOne(refused))?.status === "completed");
+    expect(smtp.received.some((message) => message.to.includes(bounced))).toBe(true);
+    expect(await emails?.findOne({ jobId: refusedJob._id })).toMatchObject({ status: "completed" });
+  });
+});
+
+describe("sitemap-generator: the shop's repeating job and generateSitemaps", () => {
+  it("a sitemapRefreshPeriod set through updateShopSettings arms the shop's repeating job; generateSitemaps writes the sitemaps", async () => {
+    await graphql(
+      `mutation ($input: UpdateShopSettingsInput!) { updateShopSettings(input: $input) { shopSettings { sitemapRefreshPeriod } } }`,
+      {
+        input: {
+          shopId: opaqueShopId,
+          settingsUpdates: { sitemapRefreshPeriod: "every 12 hours" },
+        },
+      },
+    );
+    const repeating = { type: "sitemaps/generate", "data.shopId": shopId, status: "waiting" };
+    await waitUntil(async () => (await jobs().findOne(repeating)) !== null);
+    console.log(await jobs().find({ type: "sitemaps/generate" }).toArray());
+
+    const result = await graphql<{ generateSitemaps: { wasJobScheduled: boolean } }>(
+      `mutation ($input: GenerateSitemapsInput!) { generateSitemaps(input: $input) { wasJobScheduled } }`,
+      { input: { shopId: opaqueShopId } },
+    );
+    expect(result).toEqual({ generateSitemaps: { wasJobScheduled: true } });
+    const oneOff = { type: "sitemaps/generate", "data.shopId": shopId, status: "completed" };
+    await waitUntil(async () => (await jobs().findOne(oneOff)) !== null);
+    const sitemap = await graphql<{ sitemap: { xml: string } | null }>(
+      `query { sitemap(handle: "sitemap.xml", shopUrl: "https://shop.example.test/") { xml } }`,
+    );
+    expect(sitemap.sitemap?.xml).toContain("sitemap-pages-1.xml");
+    // The shop's repeating job is still armed after the one-off run.
+    expect(await jobs().findOne(repeating)).not.toBeNull();
+  });
+});
+
+describe("files: saveImage jobs resize with sharp into GridFS", () => {
+  let images: Server;
+  let imagesUrl: string;
+  let png: Buffer;
+  beforeAll(async () => {
+    png = await sharp({
+      create: { width: 1200, height: 800, channels: 3, background: { r: 200, g: 80, b: 40 } },
+    })
+      .png()
+      .toBuffer();
+    images = createServer((req, res) => {
+      res.writeHead(200, {
+        "content-type": "image/png",
+        "content-length": png.length,
+        "last-modified": new Date().toUTCString(),
+      });
+      res.end(req.method === "HEAD" ? undefined : png);
+    });
+    images.listen(0, "127.0.0.1");
+    await once(images, "listening");
+    imagesUrl = `http://127.0.0.1:${(images.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => images?.close(resolve));
+  });
+
+  it("an upload to the temp store and createMediaRecord run saveImage/local: five sizes in GridFS", async () => {
+    const tempStoreId = await tusUpload(`${full.baseUrl}/assets/uploads`, png, "product.png");
+    const now = new Date().toISOString();
+    const created = await graphql<{ createMediaRecord: { mediaRecord: { _id: string } } }>(
+      `mutation ($input: CreateMediaRecordInput!) { createMediaRecord(input: $input) { mediaRecord { _id } } }`,
+      {
+        input: {
+          shopId: opaqueShopId,
+          mediaRecord: {
+            metadata: {},
+            original: {
+              name: "product.png",
+              size: png.length,
+              type: "image/png",
+              tempStoreId,
+              updatedAt: now,
+              uploadedAt: now,
+            },
+          },
+        },
+      },
+    );
+    const mediaId = created.createMediaRecord.mediaRecord._id;
+    const job = { type: "saveImage/local", "data.doc._id": mediaId };
+    await waitUntil(async () => (await jobs().findOne(job))?.status === "completed");
+    expect(await storedSizes(mediaId)).toEqual(EXPECTED_SIZES);
+  });
+
+  it("a remote image URL inserted into Media runs saveImage/remote: fetched from its server, five sizes in GridFS", async () => {
+    const require = createRequire(import.meta.resolve("@reactioncommerce/file-collections"));
+    const { FileRecord } = require("@reactioncommerce/file-collections");
+    const fetch = require("node-fetch");
+    const record = await FileRecord.fromUrl(`${imagesUrl}/remote-product.png`, { fetch });
+    record.metadata = { shopId, workflow: "published" };
+    const Media = full.context.collections.Media as unknown as {
+      insert(record: unknown): Promise<{ _id: string }>;
+    };
+    const { _id: mediaId } = await Media.insert(record);
+    const job = { type: "saveImage/remote", "data.doc._id": mediaId };
+    await waitUntil(async () => (await jobs().findOne(job))?.status === "completed");
+    expect(await storedSizes(mediaId)).toEqual(EXPECTED_SIZES);
+  });
+});
+
+/** What the files plugin's transforms make of a 1200×800 PNG (`setUpFileCollections.js`). */
+const EXPECTED_SIZES = {
+  image: { format: "jpeg", width: 1200, height: 800 },
+  large: { format: "jpeg", width: 1000, height: 667 },
+  medium: { format: "jpeg", width: 600, height: 400 },
+  small: { format: "png", width: 235, height: 235 },
+  thumbnail: { format: "png", width: 100, height: 100 },
+};
+
+/** Each store's copy of a media record, read back from GridFS and measured by sharp. */
+async function storedSizes(mediaId: string) {
+  const record = (await full.api.collections.MediaRecords?.findOne({ _id: mediaId })) as {
+    copies: Record<string, { key: string }>;
+  };
+  const db = full.db as Parameters<typeof readChunks>[0];
+  const sizes: Record<string, unknown> = {};
+  for (const [store, copy] of Object.entries(record.copies)) {
+    const root = `cfs_gridfs.${store}`;
+    const file = (await db
+      .collection(`${root}.files`)
+      .findOne({ _id: copy.key })) as unknown as GridFile;
+    const bytes = await readChunks(db, root, file._id);
+    expect(bytes.length).toBe(file.length);
+    const { format, width, height } = await sharp(bytes).metadata();
+    sizes[store] = { format, width, height };
+  }
+  return sizes;
+}
+
+/** Uploads a file as Reaction's admin UI does (tus 1.0: a POST, then one PATCH); its id. */
+async function tusUpload(endpoint: string, bytes: Buffer, name: string): Promise<string> {
+  const metadata = [
+    `type ${Buffer.from("image/png").toString("base64")}`,
+    `name ${Buffer.from(name).toString("base64")}`,
+  ];
+  const created = await fetch(endpoint, {
+    method: "POST",
+    headers: {
+      "Tus-Resumable": "1.0.0",
+      "Upload-Length": String(bytes.length),
+      "Upload-Metadata": metadata.join(","),
+    },
+  });
+  expect(created.status).toBe(201);
+  // tus-node-server answers `//host/<mount path>/uploads/<id>`: the temp store's folder is its path.
+  const location = new URL(created.headers.get("location") ?? "", endpoint);
+  const patched = await fetch(location, {
+    method: "PATCH",
+    headers: {
+      "Tus-Resumable": "1.0.0",
+      "Upload-Offset": "0",
+      "Content-Type": "application/offset+octet-stream",
+    },
+    body: bytes,
+  });
+  expect(patched.status).toBe(204);
+  return location.pathname.split("/").at(-1) as string;
+}
