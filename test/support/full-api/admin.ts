@@ -17,8 +17,8 @@ const ADMIN_USER_ID = "full-api-admin";
  * authorization-simple plugin reads the account's groups.
  */
 export async function signInAdmin(api: ReactionAPICore): Promise<GraphQL> {
-  const { Accounts, Groups, roles } = api.collections as unknown as Record<
-    "Accounts" | "Groups" | "roles",
+  const { Accounts, Groups, roles, users } = api.collections as unknown as Record<
+    "Accounts" | "Groups" | "roles" | "users",
     Collection
   >;
   const permissions = (await roles.find({}).toArray()).map((role) => role.name);
@@ -31,11 +31,13 @@ export async function signInAdmin(api: ReactionAPICore): Promise<GraphQL> {
     createdAt: now,
     updatedAt: now,
   });
+  const emails = [{ address: "admin@example.test", verified: true, provides: "default" }];
+  await users.insertOne({ _id: ADMIN_USER_ID, emails, services: {} });
   await Accounts.insertOne({
     _id: "full-api-admin-account",
     userId: ADMIN_USER_ID,
     groups: ["full-api-admins"],
-    emails: [{ address: "admin@example.test", verified: true, provides: "default" }],
+    emails,
     profile: {},
     shopId: null,
     state: "new",
