@@ -22,13 +22,11 @@ let opaqueShopId: string;
 
 beforeAll(async () => {
   smtp = await startSmtpServer();
-  const t0 = Date.now();
   full = await startFullApi({
     env: { MAIL_URL: smtp.url, STORE_URL: "https://storefront.example.test" },
     // Time moves only when a test moves it: sendEmail's retry waits, the sitemap's schedule.
     jobQueue: { backgroundJobs: { local: onSharedDynamoDb({ quiet: true, clock: "manual" }) } },
   });
-  console.log("BOOT MS", Date.now() - t0);
   graphql = await signInAdmin(full.api);
   // A shop as an operator makes one: the shops plugin's mutation (the accounts, navigation and
   // email-templates plugins add their parts on afterShopCreate), then its contact email.

@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReactionAPICore, type ReactionContext } from "@reactioncommerce/api-core";
+import builtInAppEvents from "@reactioncommerce/api-core/src/util/appEvents.js";
 import mongoMock from "mongo-mock";
 import mongodb from "mongodb";
 import type { ReactionBackgroundJobs } from "../../../lib/reaction/host.ts";
@@ -60,9 +61,11 @@ export async function startFullApi(options: FullApiOptions = {}): Promise<FullAp
     rootUrl: "https://shop.example.test/",
     version: "4.2.7",
     mongodb: { ...mongodb, GridStore: LocalGridStore },
+    // Reaction's own AppEvents class, an instance of this API's own: the built-in one is one
+    // object per process, and the listeners 37 plugins add (email-smtp's "sendEmail" among
+    // them) would outlive this API into the next test files of the worker.
+    appEvents: new (builtInAppEvents.constructor as new () => object)(),
   });
-  // Reaction's appEvents is one object per process, stopped by every api.stop().
-  (api.context.appEvents as { resume?(): void }).resume?.();
   await withMongoClientConnect(db, () => api.registerPlugins(registrations));
   await api.setMongoDatabase(db);
   for (const collection of Object.values(api.collections)) {
