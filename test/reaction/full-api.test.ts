@@ -163,6 +163,9 @@ describe("email: sendEmail jobs through the accounts, email, email-templates and
 
 describe("sitemap-generator: the shop's repeating job and generateSitemaps", () => {
   it("a sitemapRefreshPeriod set through updateShopSettings arms the shop's repeating job, which writes the sitemaps when due; generateSitemaps runs one now", async () => {
+    // A shop created after startup has no sitemap job yet: the plugin arms one per shop at
+    // startup and when the shop's setting is saved.
+    expect(await jobs().findOne({ type: "sitemaps/generate", "data.shopId": shopId })).toBeNull();
     await graphql(
       "mutation ($input: UpdateShopSettingsInput!) { updateShopSettings(input: $input) { shopSettings { sitemapRefreshPeriod } } }",
       {
@@ -229,7 +232,7 @@ describe("files: saveImage jobs resize with sharp into GridFS", () => {
     await new Promise((resolve) => images?.close(resolve));
   });
 
-  it("an upload to the temp store and createMediaRecord run saveImage/local: five sizes in GridFS", async () => {
+  it("an upload to the temp store and createMediaRecord run saveImage/local: five sizes in GridFS, served by the download route", async () => {
     const tempStoreId = await tusUpload(`${full.baseUrl}/assets/uploads`, png, "product.png");
     const now = new Date().toISOString();
     const created = await graphql<{ createMediaRecord: { mediaRecord: { _id: string } } }>(
@@ -255,6 +258,17 @@ describe("files: saveImage jobs resize with sharp into GridFS", () => {
     const job = { type: "saveImage/local", "data.doc._id": mediaId };
     await waitUntil(async () => (await jobs().findOne(job))?.status === "completed");
     expect(await storedSizes(mediaId)).toEqual(EXPECTED_SIZES);
+
+    // The storefront's image URL: the files plugin's download route streams it from GridFS.
+    const record = (await full.api.collections.MediaRecords?.findOne({ _id: mediaId })) as {
+      copies: Record<string, { name: string }>;
+    };
+    const thumbnail = await fetch(
+      `${full.baseUrl}/assets/files/Media/${mediaId}/thumbnail/${record.copies.thumbnail?.name}`,
+    );
+    expect(thumbnail.headers.get("content-type")).toBe("image/png");
+    const served = await sharp(Buffer.from(await thumbnail.arrayBuffer())).metadata();
+    expect({ width: served.width, height: served.height }).toEqual({ width: 100, height: 100 });
   });
 
   it("a remote image URL inserted into Media runs saveImage/remote: fetched from its server, five sizes in GridFS", async () => {

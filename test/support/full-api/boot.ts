@@ -109,6 +109,8 @@ async function importPlugins(
     NODE_ENV: "development",
     STRIPE_API_KEY: "sk_test_local_only",
     REACTION_LOG_LEVEL: process.env.REACTION_LOG_LEVEL ?? "FATAL",
+    // tus-node-server (the files plugin's uploads) loads aws-sdk v2, which warns at load.
+    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
     ...options.env,
   };
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
