@@ -1,12 +1,16 @@
-import { once } from "node:events";
-import { createServer, type Server } from "node:http";
 import { createRequire } from "node:module";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jobQueueHostOf } from "../../lib/reaction/index.ts";
 import { type GraphQL, signInAdmin } from "../support/full-api/admin.ts";
 import { type FullApi, startFullApi } from "../support/full-api/boot.ts";
-import { type GridFile, readChunks } from "../support/full-api/grid-store.ts";
+import {
+  EXPECTED_SIZES,
+  productImage,
+  startImageServer,
+  storedSizes,
+  tusUpload,
+} from "../support/full-api/images.ts";
 import { type LocalSmtpServer, startSmtpServer } from "../support/full-api/smtp-server.ts";
 import { onSharedDynamoDb, waitUntil } from "../support/local-app.ts";
 
@@ -77,6 +81,8 @@ function quotedPrintable(data = ""): string {
   return data.replace(/=\n/g, "").replace(/=3D/g, "=");
 }
 
+const mediaDb = () => full.db as Parameters<typeof storedSizes>[0];
+const mediaRecords = () => full.api.collections.MediaRecords as Parameters<typeof storedSizes>[1];
 const jobs = () => full.context.collections.Jobs as unknown as JobsLike;
 
 describe("Reaction v4.2.7's whole API on the swap-in", () => {
@@ -207,29 +213,14 @@ describe("sitemap-generator: the shop's repeating job and generateSitemaps", () 
 });
 
 describe("files: saveImage jobs resize with sharp into GridFS", () => {
-  let images: Server;
-  let imagesUrl: string;
+  let images: Awaited<ReturnType<typeof startImageServer>>;
   let png: Buffer;
   beforeAll(async () => {
-    png = await sharp({
-      create: { width: 1200, height: 800, channels: 3, background: { r: 200, g: 80, b: 40 } },
-    })
-      .png()
-      .toBuffer();
-    images = createServer((req, res) => {
-      res.writeHead(200, {
-        "content-type": "image/png",
-        "content-length": png.length,
-        "last-modified": new Date().toUTCString(),
-      });
-      res.end(req.method === "HEAD" ? undefined : png);
-    });
-    images.listen(0, "127.0.0.1");
-    await once(images, "listening");
-    imagesUrl = `http://127.0.0.1:${(images.address() as { port: number }).port}`;
+    png = await productImage();
+    images = await startImageServer(png);
   });
   afterAll(async () => {
-    await new Promise((resolve) => images?.close(resolve));
+    await images?.stop();
   });
 
   it("an upload to the temp store and createMediaRecord run saveImage/local: five sizes in GridFS, served by the download route", async () => {
@@ -257,7 +248,7 @@ describe("files: saveImage jobs resize with sharp into GridFS", () => {
     const mediaId = created.createMediaRecord.mediaRecord._id;
     const job = { type: "saveImage/local", "data.doc._id": mediaId };
     await waitUntil(async () => (await jobs().findOne(job))?.status === "completed");
-    expect(await storedSizes(mediaId)).toEqual(EXPECTED_SIZES);
+    expect(await storedSizes(mediaDb(), mediaRecords(), mediaId)).toEqual(EXPECTED_SIZES);
 
     // The storefront's image URL: the files plugin's download route streams it from GridFS.
     const record = (await full.api.collections.MediaRecords?.findOne({ _id: mediaId })) as {
@@ -275,7 +266,7 @@ describe("files: saveImage jobs resize with sharp into GridFS", () => {
     const require = createRequire(import.meta.resolve("@reactioncommerce/file-collections"));
     const { FileRecord } = require("@reactioncommerce/file-collections");
     const fetch = require("node-fetch");
-    const record = await FileRecord.fromUrl(`${imagesUrl}/remote-product.png`, { fetch });
+    const record = await FileRecord.fromUrl(`${images.url}/remote-product.png`, { fetch });
     record.metadata = { shopId, workflow: "published" };
     const Media = full.context.collections.Media as unknown as {
       insert(record: unknown): Promise<{ _id: string }>;
@@ -283,65 +274,6 @@ describe("files: saveImage jobs resize with sharp into GridFS", () => {
     const { _id: mediaId } = await Media.insert(record);
     const job = { type: "saveImage/remote", "data.doc._id": mediaId };
     await waitUntil(async () => (await jobs().findOne(job))?.status === "completed");
-    expect(await storedSizes(mediaId)).toEqual(EXPECTED_SIZES);
+    expect(await storedSizes(mediaDb(), mediaRecords(), mediaId)).toEqual(EXPECTED_SIZES);
   });
 });
-
-/** What the files plugin's transforms make of a 1200×800 PNG (`setUpFileCollections.js`). */
-const EXPECTED_SIZES = {
-  image: { format: "jpeg", width: 1200, height: 800 },
-  large: { format: "jpeg", width: 1000, height: 667 },
-  medium: { format: "jpeg", width: 600, height: 400 },
-  small: { format: "png", width: 235, height: 235 },
-  thumbnail: { format: "png", width: 100, height: 100 },
-};
-
-/** Each store's copy of a media record, read back from GridFS and measured by sharp. */
-async function storedSizes(mediaId: string) {
-  const record = (await full.api.collections.MediaRecords?.findOne({ _id: mediaId })) as {
-    copies: Record<string, { key: string }>;
-  };
-  const db = full.db as Parameters<typeof readChunks>[0];
-  const sizes: Record<string, unknown> = {};
-  for (const [store, copy] of Object.entries(record.copies)) {
-    const root = `cfs_gridfs.${store}`;
-    const file = (await db
-      .collection(`${root}.files`)
-      .findOne({ _id: copy.key })) as unknown as GridFile;
-    const bytes = await readChunks(db, root, file._id);
-    expect(bytes.length).toBe(file.length);
-    const { format, width, height } = await sharp(bytes).metadata();
-    sizes[store] = { format, width, height };
-  }
-  return sizes;
-}
-
-/** Uploads a file as Reaction's admin UI does (tus 1.0: a POST, then one PATCH); its id. */
-async function tusUpload(endpoint: string, bytes: Buffer, name: string): Promise<string> {
-  const metadata = [
-    `type ${Buffer.from("image/png").toString("base64")}`,
-    `name ${Buffer.from(name).toString("base64")}`,
-  ];
-  const created = await fetch(endpoint, {
-    method: "POST",
-    headers: {
-      "Tus-Resumable": "1.0.0",
-      "Upload-Length": String(bytes.length),
-      "Upload-Metadata": metadata.join(","),
-    },
-  });
-  expect(created.status).toBe(201);
-  // tus-node-server answers `//host/<mount path>/uploads/<id>`: the temp store's folder is its path.
-  const location = new URL(created.headers.get("location") ?? "", endpoint);
-  const patched = await fetch(location, {
-    method: "PATCH",
-    headers: {
-      "Tus-Resumable": "1.0.0",
-      "Upload-Offset": "0",
-      "Content-Type": "application/offset+octet-stream",
-    },
-    body: bytes,
-  });
-  expect(patched.status).toBe(204);
-  return location.pathname.split("/").at(-1) as string;
-}

@@ -50,9 +50,6 @@ export interface FullApiOptions {
 export async function startFullApi(options: FullApiOptions = {}): Promise<FullApi> {
   const plugins = JSON.parse(readFileSync(PLUGINS_JSON, "utf8")) as Record<string, string>;
   const registrations = await importPlugins(plugins, options);
-  const home = process.cwd();
-  const workDir = mkdtempSync(join(tmpdir(), "reaction-full-api-"));
-  process.chdir(workDir);
   mongoMock.max_delay = 0;
   const client = await mongoMock.MongoClient.connect("mongodb://127.0.0.1:27017/reaction");
   // A database of its own: mongo-mock keeps every database of the process in memory.
@@ -66,12 +63,8 @@ export async function startFullApi(options: FullApiOptions = {}): Promise<FullAp
     // them) would outlive this API into the next test files of the worker.
     appEvents: new (builtInAppEvents.constructor as new () => object)(),
   });
-  await withMongoClientConnect(db, () => api.registerPlugins(registrations));
-  await api.setMongoDatabase(db);
-  for (const collection of Object.values(api.collections)) {
-    withReplaceOne(collection);
-    withChangeStreams(collection);
-  }
+  const home = process.cwd();
+  const workDir = mkdtempSync(join(tmpdir(), "reaction-full-api-"));
   const stop = async () => {
     try {
       await api.stop();
@@ -84,6 +77,13 @@ export async function startFullApi(options: FullApiOptions = {}): Promise<FullAp
   };
   let baseUrl: string;
   try {
+    await withMongoClientConnect(db, () => api.registerPlugins(registrations));
+    await api.setMongoDatabase(db);
+    for (const collection of Object.values(api.collections)) {
+      withReplaceOne(collection);
+      withChangeStreams(collection);
+    }
+    process.chdir(workDir);
     api.initServer();
     await api.runServiceStartup();
     baseUrl = await listen((api as unknown as { httpServer: Server }).httpServer);
