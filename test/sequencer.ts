@@ -7,6 +7,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  */
 const SLOWEST = [
   "test/faults/load.test.ts",
+  "test/reaction/full-api.test.ts",
   "test/model/lifecycle.model.test.ts",
   "test/faults/delivery.test.ts",
 ];

@@ -98,7 +98,7 @@ export async function startReactionApi(
  * (`Sitemaps.replaceOne(filter, doc, { upsert: true })`): the stand-in database gets it here,
  * as MongoDB does it, from calls mongo-mock has.
  */
-function withReplaceOne(collection: object): void {
+export function withReplaceOne(collection: object): void {
   const target = collection as Record<string, unknown> & {
     findOne(filter: object): Promise<{ _id: unknown } | null>;
     deleteOne(filter: object): Promise<unknown>;
