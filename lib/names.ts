@@ -89,6 +89,7 @@ export const countMetrics = [
   "JobsFailed",
   "JobsCancelled",
   "RepeatsSkipped",
+  "ScheduleRefused",
 ] as const;
 
 /** Time metrics (unit Milliseconds). */
@@ -106,6 +107,7 @@ export const metricNames = {
   jobsFailed: "JobsFailed",
   jobsCancelled: "JobsCancelled",
   repeatsSkipped: "RepeatsSkipped",
+  scheduleRefused: "ScheduleRefused",
   jobDuration: "JobDuration",
   jobStartDelay: "JobStartDelay",
 } as const satisfies Record<string, CountMetricName | TimeMetricName>;
