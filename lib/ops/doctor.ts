@@ -1,6 +1,7 @@
 import { listJobs } from "../jobs/list/index.ts";
 import { LANES } from "../resources.ts";
 import type { Connection } from "./connect.ts";
+import { refusedSchedulesCheck } from "./doctor-schedules.ts";
 import type { DoctorCheck } from "./types.ts";
 
 /** An id no job has (ids are alphanumeric): the write check's condition can never hold. */
@@ -90,6 +91,7 @@ export async function doctor(conn: Connection): Promise<DoctorCheck[]> {
       );
     return "consuming";
   });
+  checks.push(await refusedSchedulesCheck(store));
   return checks;
 }
 

@@ -9,6 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createJobSystem, type JobSystem } from "../../lib/jobs/api.ts";
 import { refusalKeyFor } from "../../lib/jobs/keys.ts";
 import type { JobCountMetric } from "../../lib/metrics.ts";
+import { refusedSchedulesCheck } from "../../lib/ops/doctor-schedules.ts";
 import { captureLogger } from "../support/capture-logger.ts";
 import { FakeClock } from "../support/memory/clock.ts";
 import { MemoryJobStore } from "../support/memory/job-store.ts";
@@ -115,6 +116,22 @@ describe("a schedule later.js finds no occurrence in", () => {
     expect(logger.lines.map((line) => line.message)).toContain(
       "could not record a refused schedule",
     );
+  });
+});
+
+describe("bgjobs doctor's refused-schedules check", () => {
+  it("is ok with none, and warns naming the first three and how many more", async () => {
+    expect(await refusedSchedulesCheck(store)).toMatchObject({ level: "ok" });
+    for (const shop of ["s1", "s2", "s3", "s4"]) {
+      await sitemap(shop, "foo bar");
+      await clock.advance(1000);
+    }
+    const check = await refusedSchedulesCheck(store);
+    expect(check.level).toBe("warn");
+    expect(check.detail).toMatch(/^4 repeating job\(s\) never saved/);
+    expect(check.detail).toContain('sitemaps/generate (shop s4): "foo bar" x1');
+    expect(check.detail).not.toContain("shop s1)");
+    expect(check.detail).toContain("; 1 more (bgjobs schedules list)");
   });
 });
 
