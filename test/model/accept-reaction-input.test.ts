@@ -200,6 +200,28 @@ describe("undefined inside data is null, as MongoDB stored and matched it", () =
   });
 });
 
+describe("options the original read with `if (option)`", () => {
+  it("an empty or null schedule is no schedule: a one-off job, as the original made (a shop setting left empty)", async () => {
+    for (const schedule of ["", null]) {
+      const job = await jobs().scheduleJob({
+        type: "sitemaps/generate",
+        data: { shopId: "s1" },
+        schedule: schedule as never,
+        priority: "",
+        retry: 0,
+      });
+      expect(job._doc).toMatchObject({ status: "ready", priority: 0, retries: 1 });
+    }
+    expect(scheduler.names()).toEqual([]);
+  });
+
+  it("a schedule of blanks reaches later.js, which finds no occurrence: refused, resolved", async () => {
+    const job = await sitemap("s1", "   ");
+    expect(job._id).toBeUndefined();
+    expect((await store.scheduleRefusals()).map((refusal) => refusal.text)).toEqual(["   "]);
+  });
+});
+
 describe("what Reaction's plugins send without await resolves", () => {
   it("files: saveImage/local and /remote with a whole FileRecord document (Dates, undefined, an ObjectId)", async () => {
     const id = new mongoMock.ObjectID("5f1d7f3c9b1e8a0012345678");
