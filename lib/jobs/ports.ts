@@ -4,9 +4,10 @@
  * in-memory ones in `test/support/memory/`. Imports nothing of `lib/jobs/` but plain types.
  */
 import type { LaneName } from "../resources.ts";
-import type { JobRecord, JobStatus, JsonObject } from "./types.ts";
+import type { JobRecord, JobStatus, ScheduleRefusal, ScheduleRefusalNote } from "./types.ts";
 
 export type { JobListPage, JobListQuery } from "./list/query.ts";
+export type { ScheduleRefusal, ScheduleRefusalNote } from "./types.ts";
 
 // ---- the job table --------------------------------------------------------------------------
 
@@ -109,37 +110,12 @@ export interface JobStore {
   /** Every job type ever inserted (the types registry), sorted. */
   knownTypes(): Promise<string[]>;
   /**
-   * Records that a repeating job's schedule was refused (later.js found no occurrence in it)
-   * under `key` (one per type and data, `refusalKeyFor` in `keys.ts`): its latest text, error
-   * and time, a count, and when it was first refused. `null` forgets the key's refusal (a
-   * valid schedule superseded it); forgetting an unknown key is a no-op.
+   * Records a refused schedule under `key` (`refusalKeyFor`): the latest note, a count, the
+   * first time. `null` forgets it (a valid schedule superseded it); an unknown key is a no-op.
    */
   noteScheduleRefusal(key: string, refusal: ScheduleRefusalNote | null): Promise<void>;
   /** Every recorded schedule refusal (one read), by key. */
   scheduleRefusals(): Promise<ScheduleRefusal[]>;
-}
-
-/** What one refusal of a schedule records (the store keeps the count and the first time). */
-export interface ScheduleRefusalNote {
-  type: string;
-  /** The later.js text as given. */
-  text: string;
-  /** Why it was refused (later.js's parse position, or no occurrence). */
-  error: string;
-  /** The job's data when small (a few KB at most), else left out. */
-  data?: JsonObject;
-  tenant?: string;
-  /** When it was refused (epoch ms). */
-  at: number;
-}
-
-/** A recorded schedule refusal, as operators see it. */
-export interface ScheduleRefusal extends ScheduleRefusalNote {
-  key: string;
-  /** How often it was refused (a restart, a settings update, each Lambda deployment...). */
-  count: number;
-  /** When it was first refused (epoch ms). */
-  firstAt: number;
 }
 
 export interface ReconcilerState {
