@@ -1,4 +1,6 @@
-import type { JobDeps, JobLike } from "../deps.ts";
+import { JobStateError } from "../../errors.ts";
+import type { JobActions, JobDeps, JobLike } from "../deps.ts";
+import { Job } from "../job.ts";
 import { refusalKeyFor } from "../keys.ts";
 import { newRecord } from "../records.ts";
 import { tenantOf } from "../tenant.ts";
@@ -52,8 +54,25 @@ export async function refuseSchedule(
         error: (error as Error).message,
       });
     });
-  return deps.jobs.of(unsavedDoc(request, now));
+  return new Job(NEVER_SAVED, unsavedDoc(request, now));
 }
+
+async function neverSaved(): Promise<never> {
+  throw new JobStateError(
+    "this job was never saved: later.js found no occurrence in its schedule (a warning was logged when it was scheduled)",
+  );
+}
+
+/** What an unsaved job's methods do: say why there is nothing to act on (it has no id). */
+const NEVER_SAVED: JobActions = {
+  complete: neverSaved,
+  fail: neverSaved,
+  heartbeat: neverSaved,
+  control: neverSaved,
+  restart: neverSaved,
+  rerun: neverSaved,
+  remove: neverSaved,
+};
 
 /**
  * A valid schedule for a type and data supersedes any refusal recorded for them (the admin
