@@ -248,15 +248,6 @@ describe("bgjobs on the local stack (stack.json)", () => {
     const list = await bgjobs(["schedules", "list"]);
     expect(list.stdout).toMatch(/^-\tops\/refused \(r1\)\trefused\tfoo bar\t-\t\t1x, last /m);
     expect(list.stderr).toContain("1 schedule(s) refused");
-    const jsonl = (await bgjobs(["schedules", "list", "--jsonl"])).stdout.trim().split("\n");
-    expect(jsonl.map((line) => JSON.parse(line))).toContainEqual(
-      expect.objectContaining({
-        status: "refused",
-        type: "ops/refused",
-        text: "foo bar",
-        count: 1,
-      }),
-    );
     const doctor = await bgjobs(["doctor"]);
     expect(doctor.code).toBe(0);
     expect(doctor.stdout).toMatch(/warn\s*\trefused schedules\t1 repeating job\(s\) never saved/);
