@@ -6,7 +6,9 @@ export type JobCountMetric =
   | "JobsFailed"
   | "JobsRetried"
   | "JobsCancelled"
-  | "RepeatsSkipped";
+  | "RepeatsSkipped"
+  /** A repeating job's schedule later.js found no occurrence in: logged, recorded, resolved. */
+  | "ScheduleRefused";
 export type JobTimeMetric = "JobDuration" | "JobStartDelay";
 
 /** Job metrics, with the job type as a dimension. */

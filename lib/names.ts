@@ -114,6 +114,7 @@ export const countMetrics = [
   "JobsFailed",
   "JobsCancelled",
   "RepeatsSkipped",
+  "ScheduleRefused",
 ] as const;
 
 /** Time metrics (unit Milliseconds). */
@@ -131,6 +132,7 @@ export const metricNames = {
   jobsFailed: "JobsFailed",
   jobsCancelled: "JobsCancelled",
   repeatsSkipped: "RepeatsSkipped",
+  scheduleRefused: "ScheduleRefused",
   jobDuration: "JobDuration",
   jobStartDelay: "JobStartDelay",
 } as const satisfies Record<string, CountMetricName | TimeMetricName>;

@@ -1,6 +1,6 @@
 import { startDashboard } from "../dashboard/server.ts";
 import type { ScheduleAction } from "../ops/index.ts";
-import type { DeadLetterView, LaneStats, ScheduleView } from "../ops/types.ts";
+import type { DeadLetterView, LaneStats, RefusedScheduleView, ScheduleView } from "../ops/types.ts";
 import { LANES, type LaneName } from "../resources.ts";
 import { integer, type Parsed, text, UsageError } from "./args.ts";
 import { type Command, NotFoundError } from "./command.ts";
@@ -8,15 +8,31 @@ import { doctorCommand } from "./doctor-command.ts";
 import { EXIT } from "./help.ts";
 import { human, renderNext, shortTime } from "./render.ts";
 
-const SCHEDULE_COLUMNS: Array<[string, (s: ScheduleView) => string]> = [
-  ["ID", (s) => s.id],
-  ["TYPE", (s) => s.type],
+type ScheduleRow = ScheduleView | RefusedScheduleView;
+const refused = (s: ScheduleRow): s is RefusedScheduleView => s.status === "refused";
+
+/** Templates, then the schedules `scheduleJob` refused (never saved: no id, no EventBridge form). */
+const SCHEDULE_COLUMNS: Array<[string, (s: ScheduleRow) => string]> = [
+  ["ID", (s) => (refused(s) ? "-" : s.id)],
+  ["TYPE", (s) => (s.tenant !== undefined && refused(s) ? `${s.type} (${s.tenant})` : s.type)],
   ["STATUS", (s) => s.status],
   ["SCHEDULE", (s) => s.text],
-  ["EVENTBRIDGE", (s) => (s.scheduler ? `${s.eventBridge} ${s.scheduler.state}` : s.eventBridge)],
-  ["NEXT", (s) => shortTime(s.next[0])],
-  ["LAST", (s) => (s.lastOccurrence ? s.lastOccurrence.status : "")],
-  ["WARNINGS", (s) => s.warnings.join("; ")],
+  [
+    "EVENTBRIDGE",
+    (s) =>
+      refused(s) ? "-" : s.scheduler ? `${s.eventBridge} ${s.scheduler.state}` : s.eventBridge,
+  ],
+  ["NEXT", (s) => (refused(s) ? "" : shortTime(s.next[0]))],
+  [
+    "LAST",
+    (s) =>
+      refused(s)
+        ? `${s.count}x, last ${shortTime(s.lastAt)}`
+        : s.lastOccurrence
+          ? s.lastOccurrence.status
+          : "",
+  ],
+  ["WARNINGS", (s) => (refused(s) ? s.error : s.warnings.join("; "))],
 ];
 
 const LANE_COLUMNS: Array<[string, (lane: LaneStats) => string]> = [
@@ -74,7 +90,11 @@ export const stackCommands: Record<string, Command> = {
     run: ({ out, withConnection }) =>
       withConnection(async (conn) => {
         const list = await conn.ops.listSchedules();
-        out.list(list, list.schedules, SCHEDULE_COLUMNS);
+        out.list(list, [...list.schedules, ...list.refused], SCHEDULE_COLUMNS);
+        if (list.refused.length > 0)
+          out.note(
+            `${list.refused.length} schedule(s) refused: later.js found no occurrence in them, so nothing was saved; fix the text where it comes from (a shop setting?) and schedule again`,
+          );
         for (const orphan of list.orphans)
           out.note(`orphan schedule (its template is gone): ${orphan}`);
         for (const type of list.skippedTypes)

@@ -3,7 +3,9 @@
  * the job table's reserved ids and prefixes. One file, so a name is never built two ways
  * (EventBridge schedule names: `[0-9a-zA-Z-_.]`, 64 at most). Both job stores import it.
  */
+import { createHash } from "node:crypto";
 import { jobTable } from "../resources.ts";
+import { canonicalJson } from "./json.ts";
 
 // ---- the job table's own items: ids starting with `#` (job ids never do) -----------------------
 
@@ -26,6 +28,15 @@ export const PROGRESS_SHARDS = 8;
 export const FRONT_ATTRIBUTE_PREFIX = "f_";
 /** Where the reconciler keeps the position a pass cut short stopped at. */
 export const RECONCILER_ID = "#reconciler";
+/**
+ * The schedule refusals: one item, three attributes a refusal (its note, its count, when it
+ * was first refused), each named by a prefix and the refusal's key. One item, so the schedules
+ * page and `bgjobs doctor` read every refusal with one `GetItem`.
+ */
+export const SCHEDULE_REFUSALS_ID = "#refusals";
+export const REFUSAL_NOTE_PREFIX = "r_";
+export const REFUSAL_COUNT_PREFIX = "n_";
+export const REFUSAL_FIRST_PREFIX = "f_";
 /** `dueAt` of a paused job: in the `open` index (cancellable), never due. */
 export const NEVER_DUE = Number.MAX_SAFE_INTEGER;
 
@@ -56,6 +67,17 @@ export function progressIdFor(processId: string): string {
 /** Every progress item's id. */
 export function progressIds(): string[] {
   return Array.from({ length: PROGRESS_SHARDS }, (_, i) => PROGRESS_PREFIX + i);
+}
+
+/**
+ * A schedule refusal's key: the job's type and a hash of its data (key order aside), so a
+ * later valid schedule of the same type and data finds and clears it, whatever text it had.
+ *
+ * @example refusalKeyFor("sitemaps/generate", { shopId: "s1" }) // "sitemaps/generate#3f0c..."
+ */
+export function refusalKeyFor(type: string, data: unknown): string {
+  const hash = createHash("sha256").update(canonicalJson(data)).digest("hex").slice(0, 16);
+  return `${type}#${hash}`;
 }
 
 // ---- schedule names and occurrence ids ----------------------------------------------------------

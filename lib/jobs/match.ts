@@ -4,7 +4,9 @@ import type { CancelFilter } from "./validate.ts";
 /**
  * Does a job match a `cancelJobs` filter? `data` is compared by deep equality regardless of
  * key order (Reaction compared Mongo documents key-order-sensitively); `data.x` keys match
- * one field.
+ * one field, and `null` there (or `undefined`, which validation made `null`) matches a field
+ * that is `null` or missing, as MongoDB's `{ "data.x": null }` does. Inside a whole `data`,
+ * `null` matches only `null` (embedded-document equality).
  */
 export function matchesFilter(
   job: { _id: string; type: string; data: JsonValue },
@@ -13,7 +15,10 @@ export function matchesFilter(
   if (filter.type !== undefined && job.type !== filter.type) return false;
   if (filter._id !== undefined && job._id !== filter._id) return false;
   if (filter.data !== undefined && !deepEqual(job.data, filter.data)) return false;
-  return filter.fields.every(({ path, value }) => deepEqual(valueAt(job.data, path), value));
+  return filter.fields.every(({ path, value }) => {
+    const found = valueAt(job.data, path);
+    return value === null ? found === null || found === undefined : deepEqual(found, value);
+  });
 }
 
 function valueAt(value: JsonValue | undefined, path: string[]): JsonValue | undefined {

@@ -4,9 +4,10 @@
  * in-memory ones in `lib/memory/` (the test backend and the model check). Imports nothing of `lib/jobs/` but plain types.
  */
 import type { JobLane } from "../resources.ts";
-import type { JobRecord, JobStatus } from "./types.ts";
+import type { JobRecord, JobStatus, ScheduleRefusal, ScheduleRefusalNote } from "./types.ts";
 
 export type { JobListPage, JobListQuery } from "./list/query.ts";
+export type { ScheduleRefusal, ScheduleRefusalNote } from "./types.ts";
 
 // ---- the job table --------------------------------------------------------------------------
 
@@ -108,6 +109,13 @@ export interface JobStore {
   readShard(read: ShardRead): Promise<ShardPage>;
   /** Every job type ever inserted (the types registry), sorted. */
   knownTypes(): Promise<string[]>;
+  /**
+   * Records a refused schedule under `key` (`refusalKeyFor`): the latest note, a count, the
+   * first time. `null` forgets it (a valid schedule superseded it); an unknown key is a no-op.
+   */
+  noteScheduleRefusal(key: string, refusal: ScheduleRefusalNote | null): Promise<void>;
+  /** Every recorded schedule refusal (one read), by key. */
+  scheduleRefusals(): Promise<ScheduleRefusal[]>;
 }
 
 export interface ReconcilerState {

@@ -206,3 +206,26 @@ export function toDoc(record: JobRecord): JobDoc {
   }
   return doc;
 }
+
+/** What one refusal of a schedule records (the store keeps the count and the first time). */
+export interface ScheduleRefusalNote {
+  type: string;
+  /** The later.js text as given. */
+  text: string;
+  /** Why it was refused (later.js's parse position, or no occurrence). */
+  error: string;
+  /** The job's data when small (a few KB at most), else left out. */
+  data?: JsonObject;
+  tenant?: string;
+  /** When it was refused (epoch ms). */
+  at: number;
+}
+
+/** A recorded schedule refusal, as operators see it. */
+export interface ScheduleRefusal extends ScheduleRefusalNote {
+  key: string;
+  /** How often it was refused (a restart, a settings update, each Lambda deployment...). */
+  count: number;
+  /** When it was first refused (epoch ms). */
+  firstAt: number;
+}

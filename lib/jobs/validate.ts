@@ -40,21 +40,29 @@ export interface ValidJobRequest {
 
 const SCHEDULE_KEYS = new Set(["type", "data", "retry", "priority", "schedule", "cancelRepeats"]);
 
-/** Checks `scheduleJob`'s options; throws a `JobValidationError` naming the field at fault. */
+/**
+ * Checks `scheduleJob`'s options; throws a `JobValidationError` naming the field at fault.
+ * `priority`, `retry` and `schedule` are read as Reaction's original read them (`if
+ * (schedule) job.repeat(...)`): a falsy one (`""`, `null`, `0`, `false`) is as if not given,
+ * so a shop setting left empty schedules a one-off job there too, instead of a rejection no
+ * one awaits. A schedule of blanks reaches later.js, which finds no occurrence in it (see
+ * `refuseSchedule`).
+ */
 export function validateScheduleOptions(options: unknown): ValidJobRequest {
   const input = plainOptions(options, "scheduleJob options", SCHEDULE_KEYS);
   const request: ValidJobRequest = {
     type: jobType(input.type, "type"),
     data: jobData(input.data),
-    priority: priorityValue(input.priority),
-    retry: retryPolicy(input.retry),
+    priority: priorityValue(given(input.priority)),
+    retry: retryPolicy(given(input.retry)),
     cancelRepeats: false,
   };
-  if (input.schedule !== undefined) {
-    if (typeof input.schedule !== "string" || input.schedule.trim() === "") {
+  const schedule = given(input.schedule);
+  if (schedule !== undefined) {
+    if (typeof schedule !== "string") {
       throw new JobValidationError("schedule", 'must be later.js text such as "every 24 hours"');
     }
-    request.schedule = input.schedule;
+    request.schedule = schedule;
   }
   if (input.cancelRepeats !== undefined) {
     if (typeof input.cancelRepeats !== "boolean")
@@ -62,6 +70,11 @@ export function validateScheduleOptions(options: unknown): ValidJobRequest {
     request.cancelRepeats = input.cancelRepeats;
   }
   return request;
+}
+
+/** An option as the original's `if (option)` saw it: a falsy value is not given. */
+function given(value: unknown): unknown {
+  return value === "" || value === null || value === 0 || value === false ? undefined : value;
 }
 
 export interface AddWorkerOptions<W> {

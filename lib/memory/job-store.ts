@@ -7,6 +7,8 @@ import type {
   JobStore,
   ReconcilerState,
   RunClaim,
+  ScheduleRefusal,
+  ScheduleRefusalNote,
   ShardPage,
   ShardRead,
 } from "../jobs/deps.ts";
@@ -51,6 +53,8 @@ export class MemoryJobStore implements JobStore {
   private position: string | undefined;
   /** The types registry (the adapter's `#types` item). */
   private readonly types = new Set<string>();
+  /** Refused schedules (the adapter's `#refusals` item), by key. */
+  private readonly refusals = new Map<string, ScheduleRefusal>();
 
   constructor(
     private readonly clock: Clock,
@@ -298,6 +302,29 @@ export class MemoryJobStore implements JobStore {
   async knownTypes(): Promise<string[]> {
     this.faults.check("knownTypes");
     return [...this.types].sort();
+  }
+
+  async noteScheduleRefusal(key: string, note: ScheduleRefusalNote | null): Promise<void> {
+    this.faults.check("noteScheduleRefusal");
+    if (note === null) {
+      this.refusals.delete(key);
+      return;
+    }
+    const before = this.refusals.get(key);
+    const copy = JSON.parse(JSON.stringify(note)) as ScheduleRefusalNote;
+    this.refusals.set(key, {
+      ...copy,
+      key,
+      count: (before?.count ?? 0) + 1,
+      firstAt: before?.firstAt ?? note.at,
+    });
+  }
+
+  async scheduleRefusals(): Promise<ScheduleRefusal[]> {
+    this.faults.check("scheduleRefusals");
+    return [...this.refusals.values()]
+      .map((refusal) => structuredClone(refusal))
+      .sort((a, b) => b.at - a.at || a.key.localeCompare(b.key));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { listJobs } from "../jobs/list/index.ts";
 import { jobTable, LANES } from "../resources.ts";
 import type { Connection } from "./connect.ts";
+import { refusedSchedulesCheck } from "./doctor-schedules.ts";
 import type { DoctorCheck } from "./types.ts";
 
 /** An id no job has (ids are alphanumeric): the write check's condition can never hold. */
@@ -111,6 +112,7 @@ export const doctorChecks: DoctorCheckSpec[] = [
       return "consuming";
     },
   },
+  refusedSchedulesCheck,
 ];
 
 /**

@@ -9,7 +9,13 @@ import { describeSchedule } from "../schedule/describe.ts";
 import { firstFireAfter, laterSchedule } from "../schedule/later-text.ts";
 import { iso } from "./list.ts";
 import type { OpsDeps, StandingSchedule } from "./ports.ts";
-import type { ActionOutcome, ScheduleList, ScheduleNext, ScheduleView } from "./types.ts";
+import type {
+  ActionOutcome,
+  RefusedScheduleView,
+  ScheduleList,
+  ScheduleNext,
+  ScheduleView,
+} from "./types.ts";
 
 /** A type with more open jobs than this is not read through for chained templates. */
 export const MAX_OPEN_READ_PER_TYPE = 1000;
@@ -22,6 +28,7 @@ export type ScheduleAction = "pause" | "resume" | "trigger" | "cancel";
  * `job-<id>`, and a chain's next link when it is more than 15 minutes away, `at-<id>-<s>`),
  * and, for chains whose next link rides an SQS delay, the templates found among each type's
  * open jobs (types with more than 1,000 open jobs are not read through: `skippedTypes`).
+ * Beside them, the `refused` ones: schedules later.js found no occurrence in, never saved.
  */
 export async function listSchedules(
   deps: OpsDeps,
@@ -56,7 +63,32 @@ export async function listSchedules(
     read += template.lastOccurrenceId ? 1 : 0;
   });
   schedules.sort((a, b) => a.type.localeCompare(b.type) || a.id.localeCompare(b.id));
-  return { schedules, orphans, read, skippedTypes };
+  const refused = await refusedSchedules(deps);
+  return { schedules, orphans, refused, read: read + 1, skippedTypes };
+}
+
+/**
+ * The schedules `scheduleJob` refused (later.js found no occurrence in them), newest first,
+ * their data redacted as a job's would be.
+ */
+export async function refusedSchedules(deps: OpsDeps): Promise<RefusedScheduleView[]> {
+  const refusals = await deps.jobs.store.scheduleRefusals();
+  return refusals.map((refusal) => {
+    const view: RefusedScheduleView = {
+      status: "refused",
+      key: refusal.key,
+      type: refusal.type,
+      text: refusal.text,
+      error: refusal.error,
+      count: refusal.count,
+      firstAt: iso(refusal.firstAt),
+      lastAt: iso(refusal.at),
+    };
+    if (refusal.tenant !== undefined) view.tenant = refusal.tenant;
+    if (refusal.data !== undefined)
+      view.data = deps.redact(refusal.data, { id: refusal.key, type: refusal.type });
+    return view;
+  });
 }
 
 /**

@@ -209,7 +209,30 @@ export interface ScheduleList {
   schedules: ScheduleView[];
   /** Scheduler entries in the job group whose template is gone or finished. */
   orphans: string[];
+  /** Schedules later.js found no occurrence in: `scheduleJob` resolved and saved nothing. */
+  refused: RefusedScheduleView[];
   read: number;
+}
+
+/**
+ * A repeating job that was never saved because later.js found no occurrence in its schedule
+ * (one per type and data; a later valid schedule for them clears it).
+ */
+export interface RefusedScheduleView {
+  status: "refused";
+  /** The refusal's key: the type and a hash of the data. */
+  key: string;
+  type: string;
+  tenant?: string;
+  /** The job's data (redacted), when it was small enough to keep. */
+  data?: JsonObject;
+  /** The later.js text, as given (its latest, if refused several times). */
+  text: string;
+  error: string;
+  /** How often it was refused (each restart, settings update or deployment tries again). */
+  count: number;
+  firstAt: string;
+  lastAt: string;
 }
 
 /** `describeSchedule` for a text, as `bgjobs schedules next` prints it. */

@@ -1,6 +1,15 @@
+// The package's own package.json: `../../package.json` from `lib/reaction/` and from
+// `dist/reaction/` alike; esbuild inlines it into the Lambda bundle.
+import packageJson from "../../package.json" with { type: "json" };
 import type { MemoryBackendInfo } from "../backend.ts";
 import { JobQueueHost, type JobQueueOptions, type PluginRegistration } from "./host.ts";
 import { JOBS_COLLECTION_NAME, JobsView } from "./jobs-view.ts";
+
+/**
+ * This package's version, as the registration carries it: Reaction's system-information query
+ * lists only plugins that have a `version`.
+ */
+export const JOB_QUEUE_PLUGIN_VERSION: string = packageJson.version;
 
 /** The name Reaction's original registers, so the two cannot be registered side by side. */
 export const JOB_QUEUE_PLUGIN_NAME = "job-queue";
@@ -35,6 +44,7 @@ export function jobQueuePlugin(options: JobQueueOptions = {}) {
   return {
     label: "Job queue (DynamoDB, SQS, EventBridge Scheduler, Lambda)",
     name: JOB_QUEUE_PLUGIN_NAME,
+    version: JOB_QUEUE_PLUGIN_VERSION,
     contextAdditions: { backgroundJobs: host.backgroundJobs },
     functionsByType: {
       registerPluginHandler: [

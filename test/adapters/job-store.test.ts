@@ -429,6 +429,24 @@ function jobStoreContract(name: string, makeWorld: MakeWorld): void {
       expect((await store.getJob(record._id))?.data).toEqual({ shopId: "s1" });
     });
 
+    it("records a refused schedule per key: latest note, a count, the first time; null clears it", async () => {
+      const { store } = makeWorld();
+      const key = unique("refusal");
+      const note = { type: "sitemaps/generate", text: "foo bar", error: "no", at: T0 };
+      await store.noteScheduleRefusal(key, { ...note, data: tricky(), tenant: "s1" });
+      await store.noteScheduleRefusal(key, { ...note, text: "fo bar", at: T0 + 60_000 });
+      const mine = (await store.scheduleRefusals()).filter((refusal) => refusal.key === key);
+      expect(mine).toEqual([
+        { ...note, key, text: "fo bar", at: T0 + 60_000, count: 2, firstAt: T0 },
+      ]);
+      await store.noteScheduleRefusal(key, { ...note, data: tricky() });
+      const [again] = (await store.scheduleRefusals()).filter((refusal) => refusal.key === key);
+      expectTricky(again?.data);
+      await store.noteScheduleRefusal(key, null);
+      await store.noteScheduleRefusal(unique("never-refused"), null);
+      expect((await store.scheduleRefusals()).map((refusal) => refusal.key)).not.toContain(key);
+    });
+
     describe("listing (the byType index and the types registry)", () => {
       /** Every page of a query, with the jobs in the order they came. */
       async function allPages(store: JobStore, query: Omit<JobListQuery, "cursor">) {

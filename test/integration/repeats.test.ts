@@ -4,6 +4,8 @@
  * reads it. So fire times are asserted exactly, and no test waits for a real minute boundary:
  * tests wait only for the stack to process what the clock fired.
  */
+
+import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   GetScheduleCommand,
   ListSchedulesCommand,
@@ -346,24 +348,26 @@ describe("repeating jobs", () => {
     expect(attempts[1]).toBeGreaterThanOrEqual(doc.after.getTime());
   });
 
-  it("refuses a schedule later.js cannot read, naming it, and stores nothing", async () => {
-    await expect(
-      stack.app.context.backgroundJobs.scheduleJob({
+  it("resolves a schedule later.js cannot read, as Reaction did: no schedule is armed, the refusal is recorded", async () => {
+    const before = await scheduleNames(stack.scheduler);
+    for (const schedule of ["foo bar", "in 2020"]) {
+      const job = await stack.app.context.backgroundJobs.scheduleJob({
         type: "repeat/bad",
-        data: {},
-        schedule: "foo bar",
+        data: { shopId: "bad" },
+        schedule,
+      });
+      expect(job._id).toBeUndefined();
+    }
+    expect(await scheduleNames(stack.scheduler)).toEqual(before);
+    const { Item } = await stack.dynamodb.send(
+      new GetItemCommand({
+        TableName: stack.app.local.tableName,
+        Key: { _id: { S: "#refusals" } },
+        ConsistentRead: true,
       }),
-    ).rejects.toMatchObject({ field: "schedule", message: expect.stringContaining('"foo bar"') });
-    await expect(
-      stack.app.context.backgroundJobs.scheduleJob({
-        type: "repeat/bad",
-        data: {},
-        schedule: "in 2020",
-      }),
-    ).rejects.toMatchObject({
-      field: "schedule",
-      message: expect.stringContaining("no occurrence"),
-    });
+    );
+    const notes = Object.entries(Item ?? {}).filter(([name]) => name.startsWith("r_repeat/bad#"));
+    expect(notes.map(([, note]) => note.M?.text?.S)).toEqual(["in 2020"]);
   });
 });
 

@@ -241,6 +241,22 @@ describe("bgjobs on the local stack (stack.json)", () => {
     expect(doctor.stdout).not.toContain("FAIL");
   });
 
+  it("lists a schedule later.js found no occurrence in as refused, doctor warns of it, and a valid one replaces it", async () => {
+    const refusal = { type: "ops/refused", data: { shopId: "r1" } };
+    const job = await app.context.backgroundJobs.scheduleJob({ ...refusal, schedule: "foo bar" });
+    expect(job._id).toBeUndefined();
+    const list = await bgjobs(["schedules", "list"]);
+    expect(list.stdout).toMatch(/^-\tops\/refused \(r1\)\trefused\tfoo bar\t-\t\t1x, last /m);
+    expect(list.stderr).toContain("1 schedule(s) refused");
+    const doctor = await bgjobs(["doctor"]);
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/warn\s*\trefused schedules\t1 repeating job\(s\) never saved/);
+    expect(doctor.stdout).toContain('ops/refused (shop r1): "foo bar" x1');
+
+    await app.context.backgroundJobs.scheduleJob({ ...refusal, schedule: "every 24 hours" });
+    expect((await bgjobs(["schedules", "list"])).stdout).not.toContain("\trefused\t");
+  });
+
   it("doctor exits 1 on a problem (a dead letter), and dlq redrive clears it", async () => {
     const sqs = sqsClientFor(app);
     try {

@@ -172,6 +172,27 @@ describe.skipIf(!available)("the dashboard in headless Chromium", () => {
     await poll(() => page.locator("tr[data-job-id]").count()).toBe(0);
   });
 
+  it("shows a schedule later.js found no occurrence in as refused on the schedules page", async () => {
+    const job = await app.context.backgroundJobs.scheduleJob({
+      type: "ops/sitemap",
+      data: { shopId: "shop-r" },
+      schedule: "every fortnight-ish",
+    });
+    expect(job._id).toBeUndefined();
+    await page.click('nav a[data-nav="schedules"]');
+    const row = page.locator("tr[data-refused-key]");
+    await poll(() => row.count()).toBe(1);
+    const cells = await row.locator("td").allTextContents();
+    expect(cells.slice(0, 5)).toEqual([
+      "ops/sitemapshop shop-r",
+      "refused",
+      '"every fortnight-ish"',
+      expect.stringContaining("later.js found no schedule"),
+      "1",
+    ]);
+    expect(cells[7]).toBe('{"shopId":"shop-r"}');
+  });
+
   it("read-only: no action buttons, and a write from the page is refused with 405", async () => {
     const id = await failedJob("shop-ro");
     const roPage = await browser.newPage();

@@ -4,6 +4,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   rmSync,
   symlinkSync,
@@ -101,6 +102,7 @@ await db.close();
 await client.close();
 console.log(JSON.stringify({
   plugin: api.registeredPlugins["job-queue"].label,
+  version: api.registeredPlugins["job-queue"].version,
   status,
   emailJobs: emails.map((doc) => doc._id),
   jobId: job._id,
@@ -128,6 +130,8 @@ describe("the npm package in a Reaction API", () => {
     const result = JSON.parse(stdout.trim().split("\n").at(-1) as string);
     expect(result).toMatchObject({
       plugin: expect.stringContaining("Job queue"),
+      // Read from the installed package's own package.json, through dist/.
+      version: JSON.parse(readFileSync(join(repo, "package.json"), "utf8")).version,
       status: "completed",
       sitemapSchedules: ["waiting"],
     });

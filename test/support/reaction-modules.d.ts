@@ -77,6 +77,10 @@ declare module "mongo-mock" {
     MongoClient: {
       connect(url: string): Promise<{ db(name?: string): unknown; close(): Promise<void> }>;
     };
+    /** The BSON ObjectID of the MongoDB driver it wraps (js-bson 1.x). */
+    ObjectID: new (
+      hex?: string,
+    ) => { toHexString(): string };
   };
   export default mongoMock;
 }

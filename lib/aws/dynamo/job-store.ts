@@ -10,6 +10,7 @@ import type {
   JobChanges,
   JobStore,
   RunClaim,
+  ScheduleRefusalNote,
   ShardRead,
 } from "../../jobs/deps.ts";
 import type { JobRecord, JobStatus } from "../../jobs/types.ts";
@@ -17,6 +18,7 @@ import * as cancelLog from "./cancel-log.ts";
 import * as listing from "./listing.ts";
 import * as progress from "./progress.ts";
 import * as records from "./records.ts";
+import * as refusals from "./schedule-refusals.ts";
 import { type JobTable, type JobTableOptions, jobTableOf } from "./table.ts";
 import { TypeRegistry } from "./type-registry.ts";
 
@@ -107,5 +109,11 @@ export class DynamoJobStore implements JobStore {
   }
   knownTypes() {
     return this.types.knownTypes();
+  }
+  noteScheduleRefusal(key: string, note: ScheduleRefusalNote | null) {
+    return refusals.noteScheduleRefusal(this.table, key, note);
+  }
+  scheduleRefusals() {
+    return refusals.scheduleRefusals(this.table);
   }
 }

@@ -1,5 +1,6 @@
 import { cancelledByLog, cancelRecord } from "../cancel.ts";
 import type { JobDeps } from "../deps.ts";
+import { canonicalJson as canonical } from "../json.ts";
 import type { JobRecord } from "../types.ts";
 import type { ValidJobRequest } from "../validate.ts";
 
@@ -52,16 +53,4 @@ function sameIdentity(
     record.retryWait === retryWait &&
     record.retryBackoff === retryBackoff &&
     record.retryUntil === retryUntil;
-}
-
-/** JSON text with object keys sorted, so `{a, b}` and `{b, a}` compare equal. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value);
 }

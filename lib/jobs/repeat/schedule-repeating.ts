@@ -1,4 +1,4 @@
-import { firstFireAfter, laterFireTimes, type ParsedSchedule } from "../../schedule/later-text.ts";
+import { firstFireAfter, type ParsedSchedule } from "../../schedule/later-text.ts";
 import { toScheduleForm } from "../../schedule/translate.ts";
 import { cancelRecord } from "../cancel.ts";
 import type { JobDeps, JobLike } from "../deps.ts";
@@ -28,13 +28,6 @@ export async function scheduleRepeating(
       ...(form.kind === "chain" ? {} : { expression: form.expression }),
     },
   };
-  if (parsed.warning) {
-    deps.logger.warn("schedule", {
-      type: record.type,
-      warning: parsed.warning,
-      next: laterFireTimes(parsed.schedule, new Date(now), 3).map((date) => date.toISOString()),
-    });
-  }
   await deps.store.insertJob(template);
   try {
     if (form.kind === "chain") await armNext(deps, template, first);

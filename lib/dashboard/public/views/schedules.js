@@ -1,9 +1,13 @@
-/** Schedules: every template's text, EventBridge form, warnings, next fire times and last outcome. */
+/**
+ * Schedules: every template's text, EventBridge form, warnings, next fire times and last
+ * outcome; then the refused ones (later.js found no occurrence in them: never saved).
+ */
 import { get, post } from "../api.js";
 import { badge, flash, h, replace, table, time } from "../dom.js";
 
 export function schedulesView({ config }) {
   const list = h("div");
+  const refusedBox = h("div", { class: "refused" });
   const notes = h("div", { class: "muted" });
   const preview = h("div", { class: "preview" });
   const input = h("input", {
@@ -48,6 +52,7 @@ export function schedulesView({ config }) {
     { class: "schedules" },
     h("h1", {}, "Schedules"),
     list,
+    refusedBox,
     notes,
     h("h2", {}, "Preview a schedule"),
     form,
@@ -187,6 +192,7 @@ export function schedulesView({ config }) {
             ),
           ),
     );
+    replace(refusedBox, refusedView(data.refused ?? []));
     replace(
       notes,
       data.orphans.map((o) => h("p", {}, `Schedule ${o} has no live template.`)),
@@ -196,4 +202,34 @@ export function schedulesView({ config }) {
     );
   }
   return { root, refresh, busy: () => form.contains(document.activeElement) };
+}
+
+/** The schedules scheduleJob refused: what was asked, why later.js gave no occurrence, how often. */
+function refusedView(refused) {
+  if (refused.length === 0) return [];
+  return [
+    h("h2", {}, `Refused (${refused.length})`),
+    h(
+      "p",
+      { class: "muted" },
+      "later.js found no occurrence in these schedules, so scheduleJob saved nothing (as Reaction's original did). Fix the text where it comes from, such as a shop's sitemapRefreshPeriod setting; a valid schedule for the same type and data clears the entry.",
+    ),
+    table(
+      ["type", "status", "schedule", "why", "times", "first", "last", "data"],
+      refused.map((r) =>
+        h(
+          "tr",
+          { "data-refused-key": r.key },
+          h("td", {}, r.type, r.tenant ? h("div", { class: "muted" }, `shop ${r.tenant}`) : ""),
+          h("td", {}, badge(r.status)),
+          h("td", {}, `"${r.text}"`),
+          h("td", {}, h("div", { class: "warn" }, r.error)),
+          h("td", {}, String(r.count)),
+          h("td", {}, time(r.firstAt)),
+          h("td", {}, time(r.lastAt)),
+          h("td", {}, r.data ? h("code", {}, JSON.stringify(r.data)) : ""),
+        ),
+      ),
+    ),
+  ];
 }
