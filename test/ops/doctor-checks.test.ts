@@ -78,6 +78,7 @@ const ALL_CHECKS = [
   "schedule group",
   "write access",
   "workers",
+  "refused schedules",
 ];
 
 describe("bgjobs doctor on a broken stack", () => {
@@ -96,7 +97,13 @@ describe("bgjobs doctor on a broken stack", () => {
     expect(found.detail.table).toMatch(
       new RegExp(`^table ${info.tableName}: ResourceNotFoundException`),
     );
-    expect(found.warn).toEqual(["index open", "index byType", "write access", "workers"]);
+    expect(found.warn).toEqual([
+      "index open",
+      "index byType",
+      "write access",
+      "workers",
+      "refused schedules",
+    ]);
     expect(found.detail["index open"]).toBe("not checked: table failed");
   });
 
