@@ -46,6 +46,8 @@ Lanes and dead letters
 Other
   dashboard    [--port N] [--read-only] [--host H --token T --allow-host NAME]
   doctor       checks the table, indexes, queues, schedule group and access; exit 1 on a problem
+  migrate-from-mongo --mongo-url URL [--db NAME] [--dry-run]
+               moves Reaction's original Jobs (MongoDB) here; exit 4 if some could not be
 
 Where it connects (first that applies)
   --stack NAME   a deployment, from its CloudFormation outputs (with --region/--profile)

@@ -1,0 +1,200 @@
+/**
+ * Writing planned jobs: each under its own id with the store's conditional insert (an id
+ * already here is left alone: `skipped`), then messages for the due ones (SendMessageBatch,
+ * by lane), delays or one-time schedules for the later ones, and schedules for templates.
+ * A dry run reads which ids exist and writes nothing.
+ */
+import type { JobDeps } from "../jobs/deps.ts";
+import { enqueue, forEachLimited } from "../jobs/enqueue.ts";
+import { dueMessage } from "../jobs/message.ts";
+import { laneFor } from "../jobs/priority.ts";
+import { armNext, armRecurring, fireMissed } from "../jobs/repeat/arm.ts";
+import type { JobRecord } from "../jobs/types.ts";
+import type { LaneName } from "../resources.ts";
+import { firstFireAfter, laterSchedule } from "../schedule/later-text.ts";
+import type { JobPlan, RepeatPlan } from "./plan.ts";
+
+/** Conditional writes in flight at once (each is one PutItem). */
+const WRITES_IN_FLIGHT = 25;
+/** Ids a `BatchGetItem` reads at once. */
+const READ_BATCH = 100;
+
+export type ImportOutcome =
+  | { id: string; outcome: "imported" | "skipped" }
+  /** A repeating job of the same type and data is already scheduled here (`existing`). */
+  | { id: string; outcome: "duplicate"; existing: string }
+  /** Written, then its schedule could not be armed: removed again, so a later run retries it. */
+  | { id: string; outcome: "failed"; field: string; message: string };
+
+/** The templates already here, by type, read once per type and run (and those imported since). */
+export type TemplatesByType = Map<string, Promise<JobRecord[]>>;
+
+/**
+ * Imports one page of plans (or, with `dryRun`, says what it would do). Resolves one outcome
+ * per plan, in order.
+ */
+export async function importPlans(
+  deps: JobDeps,
+  plans: ReadonlyArray<JobPlan | RepeatPlan>,
+  options: { dryRun: boolean; templates: TemplatesByType },
+): Promise<ImportOutcome[]> {
+  const outcomes = new Map<string, ImportOutcome>();
+  for (const plan of plans) {
+    if (plan.kind !== "repeat") continue;
+    const existing = await duplicateOf(deps, plan, options.templates);
+    if (existing) outcomes.set(plan.id, { id: plan.id, outcome: "duplicate", existing });
+  }
+  const rest = plans.filter((plan) => !outcomes.has(plan.id));
+  if (options.dryRun) {
+    const present = await existingIds(
+      deps,
+      rest.map((plan) => plan.id),
+    );
+    for (const plan of rest)
+      outcomes.set(plan.id, {
+        id: plan.id,
+        outcome: present.has(plan.id) ? "skipped" : "imported",
+      });
+    return plans.map((plan) => outcomes.get(plan.id) as ImportOutcome);
+  }
+  const inserted: Array<JobPlan | RepeatPlan> = [];
+  await forEachLimited(rest, WRITES_IN_FLIGHT, async (plan) => {
+    const record = plan.kind === "repeat" ? plan.template : plan.record;
+    const result = await deps.store.insertJob(record);
+    outcomes.set(plan.id, { id: plan.id, outcome: result === "inserted" ? "imported" : "skipped" });
+    if (plan.kind === "repeat" && plan.occurrence) await deps.store.insertJob(plan.occurrence);
+    if (result === "inserted") inserted.push(plan);
+  });
+  await sendDue(deps, inserted);
+  await forEachLimited(inserted, WRITES_IN_FLIGHT, async (plan) => {
+    if (plan.kind === "job") return enqueueLater(deps, plan.record);
+    const failure = await armTemplate(deps, plan);
+    if (failure) outcomes.set(plan.id, { id: plan.id, outcome: "failed", ...failure });
+  });
+  return plans.map((plan) => outcomes.get(plan.id) as ImportOutcome);
+}
+
+/** The ready jobs' messages, 10 to a SendMessageBatch call, lane by lane from the highest. */
+async function sendDue(deps: JobDeps, plans: ReadonlyArray<JobPlan | RepeatPlan>): Promise<void> {
+  const now = deps.clock.now();
+  const byLane = new Map<LaneName, JobRecord[]>();
+  for (const plan of plans) {
+    if (plan.kind !== "job" || plan.record.status !== "ready") continue;
+    const lane = laneFor(plan.record.priority);
+    byLane.set(lane, [...(byLane.get(lane) ?? []), plan.record]);
+  }
+  for (const [lane, records] of byLane) {
+    records.sort((a, b) => a.priority - b.priority || a.after - b.after);
+    try {
+      await deps.lanes.sendMany(
+        lane,
+        records.map((record) => dueMessage(record, now)),
+        0,
+      );
+    } catch (error) {
+      // Stored and due: the reconciler delivers a due job whose message never came.
+      deps.logger.warn("migrate: sending due jobs failed; the reconciler will deliver them", {
+        lane,
+        count: records.length,
+        error: (error as Error).message,
+      });
+    }
+  }
+}
+
+/** A waiting job (a later time, a retry after a dead run): an SQS delay or a one-time schedule. */
+async function enqueueLater(deps: JobDeps, record: JobRecord): Promise<void> {
+  if (record.status !== "waiting") return;
+  try {
+    await enqueue(deps, record);
+  } catch (error) {
+    deps.logger.warn("migrate: enqueue failed; the reconciler will deliver it when due", {
+      jobId: record._id,
+      error: (error as Error).message,
+    });
+  }
+}
+
+/**
+ * Arms a template as `scheduleJob` arms one: its recurring cron()/rate() schedule, or a
+ * chain's next link; a firing that was due already fires once now (as after downtime). A
+ * retried occurrence waits for its time as any job does. If arming fails, the template is
+ * removed again, so nothing half-made stays and a later run imports it anew.
+ */
+async function armTemplate(
+  deps: JobDeps,
+  plan: RepeatPlan,
+): Promise<{ field: string; message: string } | undefined> {
+  const { template, form } = plan;
+  try {
+    if (form.kind !== "chain") {
+      const start =
+        form.kind === "rate"
+          ? (firstFireAfter(
+              laterSchedule(template.repeat?.schedule ?? ""),
+              new Date(deps.clock.now()),
+            ) ?? undefined)
+          : undefined;
+      await armRecurring(deps, template, form.expression, start);
+    } else if (!plan.due) await armNext(deps, template, new Date(template.after));
+    if (plan.due) await fireMissed(deps, template);
+  } catch (error) {
+    await deps.store.removeJob(template._id, ["waiting", "paused"]);
+    return {
+      field: "repeatWait",
+      message: `arming its schedule failed: ${(error as Error).message}`,
+    };
+  }
+  if (plan.occurrence) await enqueueLater(deps, plan.occurrence);
+  return undefined;
+}
+
+/** The id of an open template of the plan's type and data already here, other than the plan's own. */
+async function duplicateOf(
+  deps: JobDeps,
+  plan: RepeatPlan,
+  templates: TemplatesByType,
+): Promise<string | undefined> {
+  let known = templates.get(plan.type);
+  if (!known) {
+    known = openTemplates(deps, plan.type);
+    templates.set(plan.type, known);
+  }
+  const data = canonical(plan.template.data);
+  const list = await known;
+  const match = list.find((record) => record._id !== plan.id && canonical(record.data) === data);
+  if (match) return match._id;
+  list.push(plan.template);
+  return undefined;
+}
+
+async function openTemplates(deps: JobDeps, type: string): Promise<JobRecord[]> {
+  const open = await deps.store.openJobsOfType(type);
+  const records: JobRecord[] = [];
+  for (let i = 0; i < open.length; i += READ_BATCH)
+    records.push(...(await deps.store.getJobs(open.slice(i, i + READ_BATCH).map((e) => e._id))));
+  return records.filter(
+    (record) => record.repeat && (record.status === "waiting" || record.status === "paused"),
+  );
+}
+
+async function existingIds(deps: JobDeps, ids: readonly string[]): Promise<Set<string>> {
+  const present = new Set<string>();
+  for (let i = 0; i < ids.length; i += READ_BATCH) {
+    for (const record of await deps.store.getJobs(ids.slice(i, i + READ_BATCH)))
+      present.add(record._id);
+  }
+  return present;
+}
+
+/** JSON text with object keys sorted, so `{a, b}` and `{b, a}` compare equal. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
