@@ -43,6 +43,11 @@ export async function connectMongo(
     throw new MongoConnectionError(
       `--mongo-url must start with mongodb:// or mongodb+srv://, got ${JSON.stringify(url)}`,
     );
+  const dbName = options.dbName ?? databaseInUrl(url);
+  if (!dbName)
+    throw new MongoConnectionError(
+      `${redacted(url)} names no database: add it to the URL (mongodb://host/reaction) or pass --db NAME`,
+    );
   const driver = await loadDriver();
   let client: Awaited<ReturnType<MongoDriver["MongoClient"]["connect"]>>;
   try {
@@ -56,7 +61,7 @@ export async function connectMongo(
       `cannot reach MongoDB at ${redacted(url)}: ${(error as Error).message}`,
     );
   }
-  const db = client.db(options.dbName);
+  const db = client.db(dbName);
   return { db, name: db.databaseName, close: () => client.close() };
 }
 
@@ -71,6 +76,12 @@ async function loadDriver(): Promise<MongoDriver> {
       "the mongodb driver is not installed here: run bgjobs from the Reaction API's folder (api-core brings it), or npm install mongodb",
     );
   }
+}
+
+/** The database a connection string names (its path), if any. */
+function databaseInUrl(url: string): string | undefined {
+  const name = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/.exec(url)?.[1];
+  return name ? decodeURIComponent(name) : undefined;
 }
 
 /** The URL without its password, for messages. */

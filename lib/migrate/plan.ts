@@ -7,7 +7,7 @@
 import { JobValidationError } from "../errors.ts";
 import { occurrenceIdFor } from "../jobs/keys.ts";
 import { freshRun } from "../jobs/records.ts";
-import { FOREVER } from "../jobs/retry.ts";
+import { FOREVER, FOREVER_DATE } from "../jobs/retry.ts";
 import { tenantOf } from "../jobs/tenant.ts";
 import { type JobLogEntry, type JobRecord, type JobStatus, TERMINAL } from "../jobs/types.ts";
 import { laterObjectText } from "../schedule/later-object.ts";
@@ -109,7 +109,7 @@ function baseRecord(
     retried,
     retryWait: read.documentRetryWait(doc),
     retryBackoff: read.documentBackoff(doc),
-    retryUntil: read.time(doc, "retryUntil", Number.MAX_SAFE_INTEGER),
+    retryUntil: read.time(doc, "retryUntil", FOREVER_DATE),
     repeatRetries: read.count(doc, "repeatRetries", Math.min(FOREVER, retries + retried)),
     after: read.time(doc, "after", created),
     created,
