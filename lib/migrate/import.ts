@@ -179,12 +179,10 @@ async function openTemplates(deps: JobDeps, type: string): Promise<JobRecord[]> 
 }
 
 async function existingIds(deps: JobDeps, ids: readonly string[]): Promise<Set<string>> {
-  const present = new Set<string>();
-  for (let i = 0; i < ids.length; i += READ_BATCH) {
-    for (const record of await deps.store.getJobs(ids.slice(i, i + READ_BATCH)))
-      present.add(record._id);
-  }
-  return present;
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += READ_BATCH) batches.push(ids.slice(i, i + READ_BATCH));
+  const read = await Promise.all(batches.map((batch) => deps.store.getJobs(batch)));
+  return new Set(read.flat().map((record) => record._id));
 }
 
 /** JSON text with object keys sorted, so `{a, b}` and `{b, a}` compare equal. */

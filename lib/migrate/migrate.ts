@@ -79,7 +79,15 @@ export async function migrateJobs(
       `${total - withStringIds} documents have an _id that is not a non-empty string (job-collection's ids are strings): not read`,
     );
   const templates: TemplatesByType = new Map();
-  for await (const page of pagesOfJobs(jobs, options.pageSize ?? 500)) {
+  const pages = pagesOfJobs(jobs, options.pageSize ?? 500);
+  // The next page is read from MongoDB while this one is written.
+  let next = pages.next();
+  for (;;) {
+    const { value: page, done } = await next;
+    if (done) break;
+    next = pages.next();
+    // Awaited on the next turn; a failure while this page is written must not go unhandled.
+    next.catch(() => undefined);
     report.read += page.length;
     const context = { now: deps.clock.now(), tenants: deps.tenants, cleanup: deps.cleanup };
     const plans: Array<JobPlan | RepeatPlan> = [];
