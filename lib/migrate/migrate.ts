@@ -18,6 +18,8 @@ export interface MigrateOptions {
   pageSize?: number;
   /** Called after each page: documents handled so far, of `total`. */
   onProgress?(done: number, total: number): void;
+  /** Stops after the page being written (Ctrl-C); the report says `interrupted`. */
+  signal?: AbortSignal;
 }
 
 /** `migrateJobsFromMongo`'s options: the MongoDB database (default the app's own) and a dry run. */
@@ -85,6 +87,11 @@ export async function migrateJobs(
   for (;;) {
     const { value: page, done } = await next;
     if (done) break;
+    // Checked with no read in flight, so the caller may close MongoDB at once.
+    if (options.signal?.aborted) {
+      report.interrupted = true;
+      break;
+    }
     next = pages.next();
     // Awaited on the next turn; a failure while this page is written must not go unhandled.
     next.catch(() => undefined);
@@ -97,7 +104,11 @@ export async function migrateJobs(
       if (plan.kind === "expired") report.expired += 1;
       else plans.push(plan);
     }
-    const outcomes = await importPlans(deps, plans, { dryRun, templates });
+    const outcomes = await importPlans(deps, plans, { dryRun, templates }).catch(async (error) => {
+      // Let the read in flight settle before the caller closes MongoDB under it.
+      await next.catch(() => undefined);
+      throw error;
+    });
     plans.forEach((plan, i) => {
       countOutcome(report, plan, outcomes[i] as (typeof outcomes)[number]);
     });

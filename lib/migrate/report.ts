@@ -44,6 +44,8 @@ export interface MigrationReport {
   notes: string[];
   /** How long the move took, in ms. */
   durationMs: number;
+  /** Stopped early (Ctrl-C): the documents after `read` were not looked at; run it again. */
+  interrupted?: boolean;
 }
 
 /** An empty report to add a run's pages to. */
@@ -121,6 +123,8 @@ export function reportText(report: MigrationReport): string {
   for (const warning of report.warnings)
     lines.push(`  warning ${warning.id}: ${warning.field}: ${warning.message}`);
   for (const note of report.notes) lines.push(`  note ${note}`);
+  if (report.interrupted)
+    lines.push("  interrupted: the documents after these were not read; run it again to go on");
   lines.push(`  took ${(report.durationMs / 1000).toFixed(1)} s`);
   return `${lines.join("\n")}\n`;
 }

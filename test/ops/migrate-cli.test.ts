@@ -57,7 +57,7 @@ afterAll(async () => {
   await data?.remove();
 });
 
-async function bgjobs(argv: string[], tty = false) {
+async function bgjobs(argv: string[], tty = false, signal = new AbortController().signal) {
   let stdout = "";
   let stderr = "";
   const io: Io = {
@@ -66,7 +66,7 @@ async function bgjobs(argv: string[], tty = false) {
     stdin: Readable.from([]) as unknown as Io["stdin"],
     env: { JOBS_DATA_DIR: data.dir },
   };
-  const code = await main(argv, io, new AbortController().signal);
+  const code = await main(argv, io, signal);
   return { code, stdout, stderr };
 }
 
@@ -185,6 +185,15 @@ describe.skipIf(!JONGODB)("bgjobs migrate-from-mongo on a MongoDB wire server (j
       warnings: [{ id: "cliLost", field: "status" }],
     });
     expect(await app.context.backgroundJobs.getJob("cliDone0")).toBeNull();
+  });
+
+  it("Ctrl-C stops it before the next page (exit 130), saying a new run goes on", async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const ran = await bgjobs(["migrate-from-mongo", "--mongo-url", url], false, abort.signal);
+    expect(ran.code).toBe(130);
+    expect(ran.stdout).toMatch(/0 documents read: imported 0/);
+    expect(ran.stdout).toMatch(/interrupted: .* run it again/);
   });
 
   it("imports with a progress bar on a terminal and prints the report; a second run imports nothing", async () => {
