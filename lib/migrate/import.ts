@@ -44,20 +44,20 @@ export async function importPlans(
     const existing = await duplicateOf(deps, plan, options.templates);
     if (existing) outcomes.set(plan.id, { id: plan.id, outcome: "duplicate", existing });
   }
+  // One BatchGetItem per 100 ids finds what a run before this one wrote: a run again (after an
+  // interruption, or to check) costs reads, not a failed conditional put per job.
+  const present = await existingIds(
+    deps,
+    plans.filter((plan) => !outcomes.has(plan.id)).map((plan) => plan.id),
+  );
+  for (const id of present) outcomes.set(id, { id, outcome: "skipped" });
   const rest = plans.filter((plan) => !outcomes.has(plan.id));
   if (options.dryRun) {
-    const present = await existingIds(
-      deps,
-      rest.map((plan) => plan.id),
-    );
-    for (const plan of rest)
-      outcomes.set(plan.id, {
-        id: plan.id,
-        outcome: present.has(plan.id) ? "skipped" : "imported",
-      });
+    for (const plan of rest) outcomes.set(plan.id, { id: plan.id, outcome: "imported" });
     return plans.map((plan) => outcomes.get(plan.id) as ImportOutcome);
   }
   const inserted: Array<JobPlan | RepeatPlan> = [];
+  // Still conditional: a run at the same time, or a record past its TTL, is left alone.
   await forEachLimited(rest, WRITES_IN_FLIGHT, async (plan) => {
     const record = plan.kind === "repeat" ? plan.template : plan.record;
     const result = await deps.store.insertJob(record);
