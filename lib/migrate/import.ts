@@ -65,41 +65,60 @@ export async function importPlans(
     if (plan.kind === "repeat" && plan.occurrence) await deps.store.insertJob(plan.occurrence);
     if (result === "inserted") inserted.push(plan);
   });
-  await sendDue(deps, inserted);
+  // One instant for both: a job is sent with a delay, or given a one-time schedule, never neither.
+  const now = deps.clock.now();
+  await sendDue(deps, inserted, now);
   await forEachLimited(inserted, WRITES_IN_FLIGHT, async (plan) => {
-    if (plan.kind === "job") return enqueueLater(deps, plan.record);
+    if (plan.kind === "job")
+      return withinDelay(plan.record, now) ? undefined : enqueueLater(deps, plan.record);
     const failure = await armTemplate(deps, plan);
     if (failure) outcomes.set(plan.id, { id: plan.id, outcome: "failed", ...failure });
   });
   return plans.map((plan) => outcomes.get(plan.id) as ImportOutcome);
 }
 
-/** The ready jobs' messages, 10 to a SendMessageBatch call, lane by lane from the highest. */
-async function sendDue(deps: JobDeps, plans: ReadonlyArray<JobPlan | RepeatPlan>): Promise<void> {
-  const now = deps.clock.now();
-  const byLane = new Map<LaneName, JobRecord[]>();
+/**
+ * The messages of the jobs due now or within SQS's 15 minutes, in `SendMessageBatch` calls of
+ * 10 grouped by lane and delay (whole seconds, rounded up as a single send rounds them).
+ */
+async function sendDue(
+  deps: JobDeps,
+  plans: ReadonlyArray<JobPlan | RepeatPlan>,
+  now: number,
+): Promise<void> {
+  const groups = new Map<string, { lane: LaneName; delay: number; records: JobRecord[] }>();
   for (const plan of plans) {
-    if (plan.kind !== "job" || plan.record.status !== "ready") continue;
+    if (plan.kind !== "job" || !withinDelay(plan.record, now)) continue;
     const lane = laneFor(plan.record.priority);
-    byLane.set(lane, [...(byLane.get(lane) ?? []), plan.record]);
+    const delay = Math.max(0, Math.ceil((plan.record.after - now) / 1000));
+    const key = `${lane}|${delay}`;
+    const group = groups.get(key) ?? { lane, delay, records: [] };
+    group.records.push(plan.record);
+    groups.set(key, group);
   }
-  for (const [lane, records] of byLane) {
+  for (const { lane, delay, records } of groups.values()) {
     records.sort((a, b) => a.priority - b.priority || a.after - b.after);
     try {
       await deps.lanes.sendMany(
         lane,
         records.map((record) => dueMessage(record, now)),
-        0,
+        delay,
       );
     } catch (error) {
-      // Stored and due: the reconciler delivers a due job whose message never came.
-      deps.logger.warn("migrate: sending due jobs failed; the reconciler will deliver them", {
+      // Stored: the reconciler delivers a due job whose message never came.
+      deps.logger.warn("migrate: sending jobs failed; the reconciler will deliver them when due", {
         lane,
         count: records.length,
         error: (error as Error).message,
       });
     }
   }
+}
+
+/** Ready, or waiting at most SQS's longest delay: its message goes with `sendDue`. */
+function withinDelay(record: JobRecord, now: number): boolean {
+  if (record.status === "ready") return true;
+  return record.status === "waiting" && record.after - now <= 900_000;
 }
 
 /** A waiting job (a later time, a retry after a dead run): an SQS delay or a one-time schedule. */
