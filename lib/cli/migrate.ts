@@ -23,6 +23,10 @@ export const migrateCommands: Record<string, Command> = {
     run: async ({ parsed, out, signal, withConnection }) => {
       const url = text(parsed, "mongo-url");
       if (!url) throw new UsageError("migrate-from-mongo needs --mongo-url mongodb://HOST/DB");
+      if (!/^mongodb(\+srv)?:\/\//.test(url))
+        throw new UsageError(
+          `--mongo-url must start with mongodb:// or mongodb+srv://, got ${JSON.stringify(url)}`,
+        );
       if (parsed.positionals.length > 0)
         throw new UsageError(`migrate-from-mongo takes no arguments, got ${parsed.positionals[0]}`);
       const timeout = text(parsed, "connect-timeout");

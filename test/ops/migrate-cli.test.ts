@@ -86,9 +86,9 @@ describe("bgjobs migrate-from-mongo: arguments and errors", () => {
     expect(ran.stderr).toMatch(/needs --mongo-url/);
   });
 
-  it("refuses a URL that is not mongodb:// naming it", async () => {
+  it("refuses a URL that is not mongodb:// naming it (usage, exit 2)", async () => {
     const ran = await bgjobs(["migrate-from-mongo", "--mongo-url", "http://127.0.0.1/shop"]);
-    expect(ran.code).toBe(1);
+    expect(ran.code).toBe(2);
     expect(ran.stderr).toMatch(
       /--mongo-url must start with mongodb:\/\/.*"http:\/\/127\.0\.0\.1\/shop"/,
     );
