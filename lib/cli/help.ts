@@ -50,6 +50,8 @@ Other
   doctor       checks the table, indexes, queues, schedule group and access; exit 1 on a problem
     --probe [--probe-timeout 60s]   and runs a probe job through each lane, timed (after every
                                     cdk deploy); exit 5 if one does not complete in time
+  migrate-from-mongo --mongo-url URL [--db NAME] [--dry-run]
+               moves Reaction's original Jobs (MongoDB) here; exit 4 if some could not be
 
 Where it connects (first that applies)
   --stack NAME   a deployment, from its CloudFormation outputs (with --region/--profile)

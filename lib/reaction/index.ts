@@ -35,6 +35,7 @@ export function registerWith(options: JobQueueOptions): (app: ReactionApp) => Pr
 }
 
 export type { MemoryBackendInfo } from "../backend.ts";
+export { type MigrationReport, migrateJobsFromMongo } from "../migrate/index.ts";
 export { DEFAULT_DATA_DIR, reactionEnvNames } from "./environment.ts";
 export type { JobQueueOptions, ReactionBackgroundJobs } from "./host.ts";
 export { JOBS_COLLECTION_NAME, JobsView, ReadOnlyViewError } from "./jobs-view.ts";

@@ -1,5 +1,6 @@
 import later from "@breejs/later";
 import { JobValidationError } from "../errors.ts";
+import { parseLaterObjectText } from "./later-object.ts";
 
 // Reaction evaluates later.js in UTC; so do we, always.
 later.date.UTC();
@@ -34,7 +35,9 @@ export interface ParsedSchedule {
  * @example parseScheduleText("every 24 hours").schedule // { schedules: [{ h: [0] }], exceptions: [] }
  */
 export function parseScheduleText(text: string, now = new Date()): ParsedSchedule {
-  const parsed = later.parse.text(text);
+  // A job moved over from Reaction's MongoDB keeps later's object form (see later-object.ts).
+  const object = parseLaterObjectText(text);
+  const parsed = object ? { ...object, error: -1 } : later.parse.text(text);
   const errorAt = typeof parsed.error === "number" ? parsed.error : -1;
   const schedule = {
     schedules: parsed.schedules,
@@ -61,6 +64,8 @@ export function parseScheduleText(text: string, now = new Date()): ParsedSchedul
 
 /** later's schedule for a text already accepted by `parseScheduleText` (no checks). */
 export function laterSchedule(text: string): LaterSchedule {
+  const object = parseLaterObjectText(text);
+  if (object) return object;
   const { schedules, exceptions } = later.parse.text(text);
   return { schedules, exceptions } as unknown as LaterSchedule;
 }
