@@ -54,6 +54,7 @@ export function resourcesFromEnvironment(env: Env = process.env): StackResources
   const region = regionFromEnvironment(env);
   const scheduleGroup = read(env, envNames.scheduleGroup);
   const schedulerRoleArn = read(env, envNames.schedulerRoleArn);
+  const payloadBucket = read(env, envNames.payloadBucket);
   return {
     ...(region ? { region } : {}),
     tableName,
@@ -63,6 +64,7 @@ export function resourcesFromEnvironment(env: Env = process.env): StackResources
       : {}),
     ...(scheduleGroup ? { scheduleGroup } : {}),
     ...(schedulerRoleArn ? { schedulerRoleArn } : {}),
+    ...(payloadBucket ? { payloadBucket } : {}),
   };
 }
 

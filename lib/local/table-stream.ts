@@ -1,0 +1,134 @@
+/**
+ * The local stack's stand-in for the DynamoDB event source that feeds the payload purger
+ * Lambda: it reads the job table's stream from DynamoDB Local (which serves the Streams API)
+ * and hands each batch of records to the same function the Lambda runs.
+ */
+import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord,
+} from "@aws-sdk/client-dynamodb-streams";
+import type { JobLogger } from "../log.ts";
+import { LOCAL_CREDENTIALS } from "../stack.ts";
+
+/** How often the stream is read when the last read found nothing. */
+const IDLE_POLL_MS = 250;
+
+export interface TableStreamReader {
+  /** Reads until nothing new is on the stream, handing each batch on. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads `tableName`'s stream from the start (TRIM_HORIZON, as the construct's event source)
+ * and calls `onRecords` with each non-empty batch, in order per shard. A failed batch is
+ * logged and read again on the next poll, as Lambda retries a failed batch.
+ *
+ * @example const reader = await readTableStream({ dynamodb, endpoint, region, tableName, logger, onRecords });
+ */
+export async function readTableStream(options: {
+  dynamodb: DynamoDBClient;
+  endpoint: string;
+  region: string;
+  tableName: string;
+  logger: JobLogger;
+  onRecords(records: StreamRecord[]): Promise<unknown>;
+}): Promise<TableStreamReader> {
+  const { Table } = await options.dynamodb.send(
+    new DescribeTableCommand({ TableName: options.tableName }),
+  );
+  const streamArn = Table?.LatestStreamArn;
+  if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
+  const streams = new DynamoDBStreamsClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  /** Open shards' next iterators; shards read to their end are remembered as done. */
+  const iterators = new Map<string, string>();
+  const finished = new Set<string>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let reading: Promise<boolean> | undefined;
+
+  const discoverShards = async () => {
+    const { StreamDescription } = await streams.send(
+      new DescribeStreamCommand({ StreamArn: streamArn }),
+    );
+    for (const shard of StreamDescription?.Shards ?? []) {
+      const id = shard.ShardId;
+      if (!id || iterators.has(id) || finished.has(id)) continue;
+      const { ShardIterator } = await streams.send(
+        new GetShardIteratorCommand({
+          StreamArn: streamArn,
+          ShardId: id,
+          ShardIteratorType: "TRIM_HORIZON",
+        }),
+      );
+      if (ShardIterator) iterators.set(id, ShardIterator);
+      else finished.add(id);
+    }
+  };
+
+  /** One pass over every shard; true when it found records. */
+  const readOnce = async (): Promise<boolean> => {
+    await discoverShards();
+    let found = false;
+    for (const [shard, iterator] of iterators) {
+      const { Records, NextShardIterator } = await streams.send(
+        new GetRecordsCommand({ ShardIterator: iterator }),
+      );
+      if (Records && Records.length > 0) {
+        found = true;
+        // Not past this batch until it was handled: a failure reads it again.
+        await options.onRecords(Records);
+      }
+      if (NextShardIterator) iterators.set(shard, NextShardIterator);
+      else {
+        iterators.delete(shard);
+        finished.add(shard);
+      }
+    }
+    return found;
+  };
+
+  const pass = (): Promise<boolean> => {
+    reading ??= readOnce()
+      .catch((error: unknown) => {
+        options.logger.warn("payload purge: table stream read failed", {
+          error: (error as Error).message,
+        });
+        return false;
+      })
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
+  };
+
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    timer = setTimeout(async () => {
+      const found = await pass();
+      schedule(found ? 0 : IDLE_POLL_MS);
+    }, ms);
+  };
+  schedule(0);
+
+  return {
+    async drain() {
+      await reading;
+      while (await pass()) {}
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await reading;
+      streams.destroy();
+    },
+  };
+}
