@@ -68,6 +68,16 @@ export function resourcesFromEnvironment(env: Env = process.env): StackResources
   };
 }
 
+/**
+ * The payload bucket the construct names (`JOBS_PAYLOAD_BUCKET`) for the payload purger, which
+ * needs nothing else; refused, naming the variable, when unset.
+ */
+export function payloadBucketFromEnvironment(env: Env = process.env): string {
+  const bucket = read(env, envNames.payloadBucket);
+  if (!bucket) throw new JobValidationError(envNames.payloadBucket, "must name the payload bucket");
+  return bucket;
+}
+
 /** `AWS_REGION` (Lambda sets it), else `AWS_DEFAULT_REGION` (the AWS CLI's), else `undefined`. */
 export function regionFromEnvironment(env: Env = process.env): string | undefined {
   return read(env, hostEnvNames.region) ?? read(env, hostEnvNames.defaultRegion);

@@ -6,7 +6,7 @@ import type { JobResources } from "./resources.ts";
 
 /**
  * The outputs `bgjobs --stack NAME` reads (names in lib/names.ts): the table, each lane's
- * queue and DLQ, the job schedule group and the scheduler role.
+ * queue and DLQ, the job schedule group, the scheduler role and the payload bucket.
  *
  * @example addOutputs(this, resources);
  */
@@ -35,5 +35,10 @@ export function addOutputs(scope: Construct, resources: JobResources): void {
     stackOutputNames.schedulerRoleArn,
     resources.schedulerRole.roleArn,
     "The role EventBridge Scheduler sends job messages with",
+  );
+  output(
+    stackOutputNames.payloadBucket,
+    resources.payloadBucket.bucketName,
+    "The bucket of job data too large for a record",
   );
 }
