@@ -10,6 +10,7 @@ import { type PayloadStore, payloadKey } from "../jobs/payload.ts";
 /** A DynamoDB attribute value as stream records carry it (the Lambda event and `GetRecords` alike). */
 interface StreamAttribute {
   S?: string;
+  N?: string;
   M?: Record<string, StreamAttribute>;
 }
 
