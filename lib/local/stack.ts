@@ -20,6 +20,7 @@ import { LOCAL_CREDENTIALS, type LocalStackInfo } from "../stack.ts";
 import { type LocalClock, ManualClock, realLocalClock } from "./clock.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { ClockHeldLanes } from "./held-lanes.ts";
+import { mirrorPayloads, restorePayloads } from "./payload-mirror.ts";
 import { startLocalScheduler } from "./scheduler/server.ts";
 import { startLocalSqs } from "./sqs-server.ts";
 import { readTableStream, type TableStreamReader } from "./table-stream.ts";
@@ -115,13 +116,19 @@ export async function startLocalStack(options: {
       if (!["BucketAlreadyOwnedByYou", "BucketAlreadyExists"].includes(error.name)) throw error;
     });
     const payloads = new S3Payloads(deliveryClients.s3, payloadBucket);
+    // fauxqs keeps objects in memory: with a data folder, payloads are kept there too.
+    const kept = options.dataDir ? join(options.dataDir, "payloads") : undefined;
+    if (kept) await restorePayloads(kept, payloads);
     purger = await readTableStream({
       dynamodb: deliveryClients.dynamodb,
       endpoint: dynamo.endpoint,
       region: LOCAL_REGION,
       tableName: names.tableName,
       logger: options.logger,
-      onRecords: (records) => purgeRemovedPayloads(records, payloads),
+      onRecords: async (records) => {
+        await purgeRemovedPayloads(records, payloads);
+        if (kept) await mirrorPayloads(kept, payloads, records);
+      },
     });
     const queues = await ensureLaneQueues(clients.sqs, names, options.visibilityTimeoutSeconds);
     await clients.scheduler

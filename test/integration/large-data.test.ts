@@ -1,13 +1,22 @@
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { GetItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
 import { JobValidationError } from "../../lib/errors.ts";
 import type { Job } from "../../lib/index.ts";
-import { MAX_DATA_BYTES } from "../../lib/jobs/payload.ts";
+import { MAX_DATA_BYTES, payloadKey } from "../../lib/jobs/payload.ts";
 import { connect, stackInfoOfApp } from "../../lib/ops/connect.ts";
 import { LOCAL_CREDENTIALS } from "../../lib/stack.ts";
-import { useLocalApp, waitForStatus, waitUntil } from "../support/local-app.ts";
+import {
+  restartableTable,
+  startLocalApp,
+  tempDataDir,
+  useLocalApp,
+  waitForStatus,
+  waitUntil,
+} from "../support/local-app.ts";
 
 /** What each run's worker saw: the hash and size of `job.data` as JSON, once `done` resolved. */
 const seen = new Map<string, { sha256: string; bytes: number }>();
@@ -168,5 +177,30 @@ describe("data up to 16 MiB goes to S3 as a claim check", () => {
       }),
     );
     expect(Count).toBe(0);
+  });
+});
+
+describe("a local stack restarted on its data folder", () => {
+  it("keeps claim-checked data (fauxqs holds objects in memory; the folder keeps them)", async () => {
+    const folder = await tempDataDir();
+    const table = restartableTable();
+    try {
+      const data = email(400_000, "shop-kept");
+      const first = await startLocalApp(table.options({ dataDir: folder.dir }));
+      // No worker for the type here: it stays ready across the restart.
+      const job = await first.context.backgroundJobs.scheduleJob({ type: "large/kept", data });
+      const kept = join(folder.dir, "payloads", encodeURIComponent(payloadKey(job._id)));
+      await waitUntil(() => existsSync(kept), 10_000, "the payload kept in the data folder");
+      await first.stop();
+      const second = await startLocalApp(table.options({ dataDir: folder.dir }));
+      try {
+        expect((await second.context.backgroundJobs.getJob(job._id))?.data).toEqual(data);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await table.drop();
+      await folder.remove();
+    }
   });
 });
