@@ -108,8 +108,7 @@ export class ClaimCheckedStore implements JobStore {
         this.whole(record).catch((error: unknown) => {
           // Its record is being removed (the purge deletes the object): leave it out, as the
           // listing leaves out a record removed a moment earlier.
-          if (error instanceof PayloadUnavailableError && error.message.includes("missing"))
-            return null;
+          if (error instanceof PayloadUnavailableError && error.reason === "missing") return null;
           throw error;
         }),
       ),
@@ -191,7 +190,7 @@ export class ClaimCheckedStore implements JobStore {
       throw new PayloadUnavailableError(
         record._id,
         String((ref as { key?: unknown })?.key),
-        this.payloads ? "the record's reference is malformed" : "no payload bucket is configured",
+        this.payloads ? "malformed reference" : "no bucket",
       );
     }
     const text = await this.payloadText(record._id, ref, this.payloads);
@@ -206,11 +205,9 @@ export class ClaimCheckedStore implements JobStore {
     if (!reading) {
       reading = (async () => {
         const text = await payloads.get(ref.key);
-        if (text === null)
-          throw new PayloadUnavailableError(jobId, ref.key, "the object is missing");
-        if (payloadHash(text) !== ref.sha256) {
-          throw new PayloadUnavailableError(jobId, ref.key, "the object does not match its hash");
-        }
+        if (text === null) throw new PayloadUnavailableError(jobId, ref.key, "missing");
+        if (payloadHash(text) !== ref.sha256)
+          throw new PayloadUnavailableError(jobId, ref.key, "changed");
         this.cache.set(id, text);
         return text;
       })().finally(() => this.reading.delete(id));

@@ -91,6 +91,16 @@ export function checkDataSize(text: string): void {
   }
 }
 
+/** Why a payload could not be read: what `PayloadUnavailableError.reason` says. */
+export type PayloadProblem = "missing" | "changed" | "malformed reference" | "no bucket";
+
+const PROBLEMS: Record<PayloadProblem, string> = {
+  missing: "its object is missing (purged with its record, or never written)",
+  changed: "its object does not match the record's SHA-256",
+  "malformed reference": "the record's reference is malformed",
+  "no bucket": "no payload bucket is configured (JOBS_PAYLOAD_BUCKET)",
+};
+
 /** A claim-checked record's payload could not be read as written: missing or changed. */
 export class PayloadUnavailableError extends Error {
   override name = "PayloadUnavailableError";
@@ -99,9 +109,9 @@ export class PayloadUnavailableError extends Error {
   constructor(
     readonly jobId: string,
     readonly key: string,
-    problem: string,
+    readonly reason: PayloadProblem,
   ) {
-    super(`data of job ${jobId}: ${problem} (payload ${key})`);
+    super(`data of job ${jobId}: ${PROBLEMS[reason]} (payload ${key})`);
   }
 }
 
