@@ -14,8 +14,13 @@ import {
 import type { JobLogger } from "../log.ts";
 import { LOCAL_CREDENTIALS } from "../stack.ts";
 
-/** How often the stream is read when the last read found nothing. */
-const IDLE_POLL_MS = 250;
+/**
+ * How often the stream is read when the last read found nothing: every app of the test suite
+ * reads its own table's stream from the one shared DynamoDB Local, so idle reads stay rare.
+ */
+const IDLE_POLL_MS = 1000;
+/** How often the shard list is read again (DynamoDB rolls shards over every few hours). */
+const SHARD_LIST_MS = 30_000;
 
 export interface TableStreamReader {
   /** Reads until nothing new is on the stream, handing each batch on. */
@@ -52,10 +57,12 @@ export async function readTableStream(options: {
   const iterators = new Map<string, string>();
   const finished = new Set<string>();
   let stopped = false;
+  let shardsReadAt = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let reading: Promise<boolean> | undefined;
 
   const discoverShards = async () => {
+    shardsReadAt = Date.now();
     const { StreamDescription } = await streams.send(
       new DescribeStreamCommand({ StreamArn: streamArn }),
     );
@@ -76,7 +83,7 @@ export async function readTableStream(options: {
 
   /** One pass over every shard; true when it found records. */
   const readOnce = async (): Promise<boolean> => {
-    await discoverShards();
+    if (iterators.size === 0 || Date.now() - shardsReadAt > SHARD_LIST_MS) await discoverShards();
     let found = false;
     for (const [shard, iterator] of iterators) {
       const { Records, NextShardIterator } = await streams.send(
@@ -89,8 +96,10 @@ export async function readTableStream(options: {
       }
       if (NextShardIterator) iterators.set(shard, NextShardIterator);
       else {
+        // The shard ended: its successor is in the shard list.
         iterators.delete(shard);
         finished.add(shard);
+        shardsReadAt = Number.NEGATIVE_INFINITY;
       }
     }
     return found;
