@@ -55,11 +55,28 @@ export async function readTableStream(options: {
   });
   /** Open shards' next iterators; shards read to their end are remembered as done. */
   const iterators = new Map<string, string>();
+  /** Each shard's last record handed on: where a fresh iterator starts after it. */
+  const handled = new Map<string, string>();
   const finished = new Set<string>();
   let stopped = false;
   let shardsReadAt = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let reading: Promise<boolean> | undefined;
+
+  /** An iterator on `shard` just past what was handed on (from its start before that). */
+  const iteratorFor = async (shard: string): Promise<string | undefined> => {
+    const after = handled.get(shard);
+    const { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shard,
+        ...(after
+          ? { ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: after }
+          : { ShardIteratorType: "TRIM_HORIZON" }),
+      }),
+    );
+    return ShardIterator;
+  };
 
   const discoverShards = async () => {
     shardsReadAt = Date.now();
@@ -69,15 +86,24 @@ export async function readTableStream(options: {
     for (const shard of StreamDescription?.Shards ?? []) {
       const id = shard.ShardId;
       if (!id || iterators.has(id) || finished.has(id)) continue;
-      const { ShardIterator } = await streams.send(
-        new GetShardIteratorCommand({
-          StreamArn: streamArn,
-          ShardId: id,
-          ShardIteratorType: "TRIM_HORIZON",
-        }),
-      );
-      if (ShardIterator) iterators.set(id, ShardIterator);
+      const iterator = await iteratorFor(id);
+      if (iterator) iterators.set(id, iterator);
       else finished.add(id);
+    }
+  };
+
+  /** A shard's next batch; an iterator DynamoDB Local no longer takes is made again. */
+  const readShard = async (shard: string, iterator: string) => {
+    try {
+      return await streams.send(new GetRecordsCommand({ ShardIterator: iterator }));
+    } catch (error) {
+      // DynamoDB Local (one sequence across its tables) refuses a TRIM_HORIZON iterator taken
+      // while the shard was empty once records arrive: "read past the oldest stream record".
+      const name = (error as Error).name;
+      if (name !== "TrimmedDataAccessException" && name !== "ExpiredIteratorException") throw error;
+      const fresh = await iteratorFor(shard);
+      if (!fresh) return { Records: [], NextShardIterator: undefined };
+      return streams.send(new GetRecordsCommand({ ShardIterator: fresh }));
     }
   };
 
@@ -86,13 +112,13 @@ export async function readTableStream(options: {
     if (iterators.size === 0 || Date.now() - shardsReadAt > SHARD_LIST_MS) await discoverShards();
     let found = false;
     for (const [shard, iterator] of iterators) {
-      const { Records, NextShardIterator } = await streams.send(
-        new GetRecordsCommand({ ShardIterator: iterator }),
-      );
+      const { Records, NextShardIterator } = await readShard(shard, iterator);
       if (Records && Records.length > 0) {
         found = true;
         // Not past this batch until it was handled: a failure reads it again.
         await options.onRecords(Records);
+        const last = Records.at(-1)?.dynamodb?.SequenceNumber;
+        if (last) handled.set(shard, last);
       }
       if (NextShardIterator) iterators.set(shard, NextShardIterator);
       else {
