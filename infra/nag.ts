@@ -1,4 +1,4 @@
-import { type aws_lambda as lambda, type Stack, Validations } from "aws-cdk-lib";
+import { type aws_lambda as lambda, type Stack, type aws_s3 as s3, Validations } from "aws-cdk-lib";
 import type { BackgroundJobs } from "./background-jobs/construct.ts";
 
 /**
@@ -20,6 +20,15 @@ export function acknowledgeFindings(stack: Stack, jobs: BackgroundJobs): void {
   acknowledge(
     `AwsSolutions::AwsSolutions-IAM5[Resource::<${reconciler}.Arn>:*]`,
     "The reconcile schedule's role may invoke the reconciler function's versions and aliases (the CDK's LambdaInvoke target grant); nothing else.",
+  );
+  const payloads = stack.getLogicalId(jobs.payloadBucket.node.defaultChild as s3.CfnBucket);
+  acknowledge(
+    `AwsSolutions::AwsSolutions-IAM5[Resource::<${payloads}.Arn>/data/*]`,
+    "Payload objects are keyed by job id at run time (data/<id>.json); the grant is limited to the payload bucket's data/ prefix.",
+  );
+  acknowledge(
+    "AwsSolutions::AwsSolutions-S1",
+    "The payload bucket is written only by this construct's functions under data/<job id>; access logs would need a second bucket per deployment. Turn on CloudTrail S3 data events where object-level audit is required.",
   );
   acknowledge(
     "AwsSolutions::AwsSolutions-L1",

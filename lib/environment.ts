@@ -55,6 +55,7 @@ export function resourcesFromEnvironment(env: Env = process.env): StackResources
   const region = regionFromEnvironment(env);
   const scheduleGroup = read(env, envNames.scheduleGroup);
   const schedulerRoleArn = read(env, envNames.schedulerRoleArn);
+  const payloadBucket = read(env, envNames.payloadBucket);
   return {
     ...(region ? { region } : {}),
     tableName,
@@ -69,7 +70,18 @@ export function resourcesFromEnvironment(env: Env = process.env): StackResources
       : {}),
     ...(scheduleGroup ? { scheduleGroup } : {}),
     ...(schedulerRoleArn ? { schedulerRoleArn } : {}),
+    ...(payloadBucket ? { payloadBucket } : {}),
   };
+}
+
+/**
+ * The payload bucket the construct names (`JOBS_PAYLOAD_BUCKET`) for the payload purger, which
+ * needs nothing else; refused, naming the variable, when unset.
+ */
+export function payloadBucketFromEnvironment(env: Env = process.env): string {
+  const bucket = read(env, envNames.payloadBucket);
+  if (!bucket) throw new JobValidationError(envNames.payloadBucket, "must name the payload bucket");
+  return bucket;
 }
 
 /** `AWS_REGION` (Lambda sets it), else `AWS_DEFAULT_REGION` (the AWS CLI's), else `undefined`. */

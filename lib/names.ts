@@ -34,6 +34,8 @@ export const envNames = {
   schedulerRoleArn: "JOBS_SCHEDULER_ROLE_ARN",
   /** The CloudWatch namespace of the job metrics. */
   metricsNamespace: "JOBS_METRICS_NAMESPACE",
+  /** The S3 bucket that holds `data` too large for a job record (the claim check). */
+  payloadBucket: "JOBS_PAYLOAD_BUCKET",
   /**
    * The dispatcher function's timeout in milliseconds: the most time a run can have. Set on
    * both functions, since both register the workers (the reconciler never runs one).
@@ -163,4 +165,10 @@ export const stackOutputNames = {
     `JobsDeadLetterQueueUrl${lane[0]?.toUpperCase()}${lane.slice(1)}`,
   scheduleGroup: "JobsScheduleGroup",
   schedulerRoleArn: "JobsSchedulerRoleArn",
+  payloadBucket: "JobsPayloadBucket",
 } as const;
+
+/** The local stack's payload bucket for a deployment named `prefix`: `${prefix}-payloads`. */
+export function payloadBucketName(prefix: string): string {
+  return `${prefix}-payloads`.toLowerCase().slice(0, 63);
+}

@@ -49,6 +49,12 @@ export const jobTable = {
   partitionKey: "_id",
   /** TTL attribute (epoch seconds): set when a job of a type with a cleanup rule ends. */
   ttlAttribute: "expiresAt",
+  /**
+   * The table's stream: each removed record's old image, however it went (`job.remove()`,
+   * an operator, TTL), so the payload purger deletes its claim-checked `data` (the Lambda
+   * reads it on AWS, the local stack polls it: lib/aws/payload-purge.ts both ways).
+   */
+  streamViewType: "OLD_IMAGE",
   indexes: {
     /**
      * Sparse: every job that is not finished (ready, waiting, running, paused), by the instant

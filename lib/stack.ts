@@ -12,6 +12,8 @@ export interface ServiceEndpoints {
   dynamodb: string;
   sqs: string;
   scheduler: string;
+  /** S3 (the payload bucket): fauxqs serves it locally, on the SQS endpoint. */
+  s3: string;
 }
 
 /** A deployment's resources, as names and URLs: the same fields on AWS and locally. */
@@ -28,6 +30,8 @@ export interface StackResources {
   /** EventBridge Scheduler group and the role it sends to the lanes with (repeating jobs, long waits). */
   scheduleGroup?: string;
   schedulerRoleArn?: string;
+  /** The S3 bucket for `data` too large for a record (a claim check); without it such data is refused. */
+  payloadBucket?: string;
 }
 
 /**
@@ -42,6 +46,7 @@ export interface LocalStackResources extends StackResources {
   deadLetterQueueUrls: Record<JobLane, string>;
   scheduleGroup: string;
   schedulerRoleArn: string;
+  payloadBucket: string;
 }
 
 /** What `app.local` tells: the local stack's resources, and the clock its time runs on. */

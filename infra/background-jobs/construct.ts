@@ -6,6 +6,7 @@ import {
   aws_logs as logs,
   type aws_lambda_nodejs as nodejs,
   RemovalPolicy,
+  type aws_s3 as s3,
   type aws_scheduler as scheduler,
   type aws_sns as sns,
   type aws_sqs as sqs,
@@ -32,6 +33,7 @@ import {
 import { grantApiServer, grantJobCalls, grantOperate, grantRead } from "./grants.ts";
 import { addAlarms, addDashboard } from "./monitoring.ts";
 import { addOutputs } from "./outputs.ts";
+import { purgePayloadsWithRecords } from "./payload-purger.ts";
 import { createJobResources, type JobResources, type ServerLane } from "./resources.ts";
 
 export interface LaneProps {
@@ -70,7 +72,7 @@ export interface BackgroundJobsProps {
   serverLaneMaxMessageAge?: Duration;
   /** Alarms notify this topic when given. */
   alarmTopic?: sns.ITopic;
-  /** What happens to the job table when the stack is deleted. Default RETAIN. */
+  /** What happens to the job table and the payload bucket when the stack is deleted. Default RETAIN. */
   removalPolicy?: RemovalPolicy;
   /** Lambda log retention. Default one month. */
   logRetention?: logs.RetentionDays;
@@ -139,6 +141,9 @@ export class BackgroundJobs extends Construct implements JobResources {
   readonly startupTrigger?: triggers.Trigger;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly schedulerRole: iam.Role;
+  /** `data` too large for a record (claim checks), and the function that purges it with its record. */
+  readonly payloadBucket: s3.Bucket;
+  readonly payloadPurger: nodejs.NodejsFunction;
   readonly alarms: cloudwatch.Alarm[] = [];
   readonly dashboard: cloudwatch.Dashboard;
 
@@ -165,6 +170,7 @@ export class BackgroundJobs extends Construct implements JobResources {
     if (resources.serverLane) this.serverLane = resources.serverLane;
     this.scheduleGroup = resources.scheduleGroup;
     this.schedulerRole = resources.schedulerRole;
+    this.payloadBucket = resources.payloadBucket;
 
     const functions = createJobFunctions(this, resources, {
       code: { pluginsEntry: props.pluginsEntry, reactionApp: props.reactionApp },
@@ -189,6 +195,9 @@ export class BackgroundJobs extends Construct implements JobResources {
       })),
     );
     scheduleReconciler(this, this.reconciler);
+    this.payloadPurger = purgePayloadsWithRecords(this, resources, {
+      logRetention: props.logRetention ?? DEFAULTS.logRetention,
+    });
 
     this.alarms.push(
       ...addAlarms(this, resources, this.dispatcher, {

@@ -144,6 +144,7 @@ function functionEnvironment(
     [envNames.tableName]: resources.table.tableName,
     [envNames.scheduleGroup]: resources.scheduleGroup.scheduleGroupName,
     [envNames.schedulerRoleArn]: resources.schedulerRole.roleArn,
+    [envNames.payloadBucket]: resources.payloadBucket.bucketName,
     [envNames.metricsNamespace]: settings.metricsNamespace,
     // The dispatcher's timeout on both functions: both register the workers.
     [envNames.functionTimeoutMs]: String(settings.dispatcherTimeout.toMilliseconds()),

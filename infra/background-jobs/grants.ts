@@ -1,4 +1,5 @@
 import { aws_iam as iam, type aws_lambda as lambda, Stack } from "aws-cdk-lib";
+import { PAYLOAD_PREFIX } from "../../lib/jobs/payload.ts";
 import { JOB_TABLE_INDEXES } from "../../lib/resources.ts";
 import { type JobResources, laneQueues, schedulesArn } from "./resources.ts";
 
@@ -6,6 +7,18 @@ import { type JobResources, laneQueues, schedulesArn } from "./resources.ts";
 function passedToScheduler(): Record<string, Record<string, string>> {
   return { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } };
 }
+
+/** The payload objects' ARNs: the bucket's `data/` prefix, nothing else in it. */
+function payloadObjectsArn(resources: JobResources): string {
+  return resources.payloadBucket.arnForObjects(`${PAYLOAD_PREFIX}*`);
+}
+
+/**
+ * What lib/aws/payloads.ts calls for a job system that inserts and reads jobs: put (a multipart
+ * upload is PutObject too), abort an upload it could not finish, get, and delete the object of
+ * a record whose put failed.
+ */
+const PAYLOAD_WRITES = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"];
 
 /** The ARNs of the table's indexes (Query is granted on them, never on the table). */
 function indexArns(resources: JobResources): string[] {
@@ -41,14 +54,19 @@ function jobCallStatements(resources: JobResources): iam.PolicyStatement[] {
       resources: [resources.schedulerRole.roleArn],
       conditions: passedToScheduler(),
     }),
+    new iam.PolicyStatement({
+      actions: ["s3:GetObject", ...PAYLOAD_WRITES],
+      resources: [payloadObjectsArn(resources)],
+    }),
   ];
 }
 
 /**
  * Least privilege, exactly what lib/aws calls: items of the table (Get/BatchGet/Put/Update/Delete),
  * Query on the indexes (never the table), SendMessage (and SendMessageBatch) to the
- * lanes (the server lane's too), Create/Update/DeleteSchedule in the job schedule group, and
- * passing the scheduler role to Scheduler. The SQS event sources add the dispatcher's consume
+ * lanes (the server lane's too), Create/Update/DeleteSchedule in the job schedule group,
+ * passing the scheduler role to Scheduler, and the payload objects (`data/*`: get, put, abort,
+ * delete). The SQS event sources add the dispatcher's consume
  * grant (ReceiveMessage, DeleteMessage, ChangeMessageVisibility, ...) on the priority lanes.
  *
  * @example grantJobCalls(functions.reconciler, resources);
@@ -115,6 +133,8 @@ export function grantRead(grantee: iam.IGrantable, resources: JobResources): iam
     // ListSchedules has no resource type: it cannot be scoped (the group is a request parameter).
     [["scheduler:ListSchedules"], ["*"]],
     [["cloudformation:DescribeStacks"], [Stack.of(resources.table).stackId]],
+    // A claim-checked job's data (the job detail shows it).
+    [["s3:GetObject"], [payloadObjectsArn(resources)]],
   ];
   return grants
     .map(([actions, resourceArns]) => iam.Grant.addToPrincipal({ grantee, actions, resourceArns }))
@@ -123,7 +143,7 @@ export function grantRead(grantee: iam.IGrantable, resources: JobResources): iam
 
 /**
  * `grantRead`, plus what operator actions write: item updates, puts (a template fired now)
- * and deletes on the table; SendMessage to the lanes (a job sent again, a redrive);
+ * and deletes on the table; payload objects (an occurrence's large data); SendMessage to the lanes (a job sent again, a redrive);
  * DeleteMessage on the DLQs (a redrive); creating, updating and deleting schedules in the job
  * schedule group (pause, resume, cancel, a chain's next link) and passing the scheduler role
  * to EventBridge Scheduler for them.
@@ -157,6 +177,12 @@ export function grantOperate(grantee: iam.IGrantable, resources: JobResources): 
       actions: ["iam:PassRole"],
       resourceArns: [resources.schedulerRole.roleArn],
       conditions: passedToScheduler(),
+    }),
+    // A template fired now inserts an occurrence, whose large data is written under its own key.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: PAYLOAD_WRITES,
+      resourceArns: [payloadObjectsArn(resources)],
     }),
   ];
   return writes.reduce((combined, grant) => combined.combine(grant), grantRead(grantee, resources));

@@ -5,7 +5,8 @@ import { type JobResources, laneQueues } from "./resources.ts";
 
 /**
  * The outputs `bgjobs --stack NAME` reads (names in lib/names.ts): the table, each lane's
- * queue and DLQ (the server lane's too), the job schedule group and the scheduler role.
+ * queue and DLQ (the server lane's too), the job schedule group, the scheduler role and the
+ * payload bucket.
  *
  * @example addOutputs(this, resources);
  */
@@ -31,5 +32,10 @@ export function addOutputs(scope: Construct, resources: JobResources): void {
     stackOutputNames.schedulerRoleArn,
     resources.schedulerRole.roleArn,
     "The role EventBridge Scheduler sends job messages with",
+  );
+  output(
+    stackOutputNames.payloadBucket,
+    resources.payloadBucket.bucketName,
+    "The bucket of job data too large for a record",
   );
 }

@@ -4,10 +4,12 @@ import {
   aws_iam as iam,
   type RemovalPolicy,
   Stack,
+  aws_s3 as s3,
   aws_scheduler as scheduler,
   aws_sqs as sqs,
 } from "aws-cdk-lib";
 import type { Construct } from "constructs";
+import { PAYLOAD_PREFIX } from "../../lib/jobs/payload.ts";
 import { scheduleGroupName } from "../../lib/names.ts";
 import {
   JOB_TABLE_INDEXES,
@@ -31,6 +33,8 @@ export interface JobResources {
   readonly serverLane?: ServerLane;
   readonly scheduleGroup: scheduler.ScheduleGroup;
   readonly schedulerRole: iam.Role;
+  /** `data` too large for a record (a claim check, lib/jobs/payload.ts), under `data/`. */
+  readonly payloadBucket: s3.Bucket;
 }
 
 /** The server lane's queue and its DLQ. */
@@ -63,7 +67,7 @@ export function laneQueues(resources: JobResources): LaneQueuePair[] {
 
 /** The settings the resources take from the construct's props (defaults already applied). */
 export interface JobResourceSettings {
-  /** What happens to the job table when the stack is deleted. */
+  /** What happens to the job table (and the payload bucket) when the stack is deleted. */
   removalPolicy: RemovalPolicy;
   /** The dispatcher's timeout: the lanes' visibility timeout follows it. */
   dispatcherTimeout: Duration;
@@ -99,6 +103,8 @@ export function createJobResources(scope: Construct, settings: JobResourceSettin
     partitionKey: { name: jobTable.partitionKey, type: dynamodb.AttributeType.STRING },
     billing: dynamodb.Billing.onDemand(),
     timeToLiveAttribute: jobTable.ttlAttribute,
+    // Removed records' old images: the payload purger deletes their claim-checked data.
+    dynamoStream: dynamodb.StreamViewType[jobTable.streamViewType],
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     removalPolicy: settings.removalPolicy,
     globalSecondaryIndexes: JOB_TABLE_INDEXES.map((index) => ({
@@ -172,7 +178,32 @@ export function createJobResources(scope: Construct, settings: JobResourceSettin
     ...(serverLane ? { serverLane } : {}),
     scheduleGroup,
     schedulerRole,
+    payloadBucket: createPayloadBucket(scope, settings.removalPolicy),
   };
+}
+
+/**
+ * The payload bucket: S3-managed encryption (SSE-S3: no key to manage or pay per request for;
+ * the table and queues use AWS-owned keys too), TLS only, no public access, objects owned by
+ * the bucket owner, the same removal policy as the table (a retained table keeps the data its
+ * records point to). Objects are removed with their records (the payload purger); the
+ * lifecycle rule clears what a failed upload leaves: incomplete multipart uploads after a day.
+ */
+function createPayloadBucket(scope: Construct, removalPolicy: RemovalPolicy): s3.Bucket {
+  return new s3.Bucket(scope, "Payloads", {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy,
+    lifecycleRules: [
+      {
+        id: "AbortIncompleteUploads",
+        prefix: PAYLOAD_PREFIX,
+        abortIncompleteMultipartUploadAfter: Duration.days(1),
+      },
+    ],
+  });
 }
 
 /** The ARNs of the job schedule group's schedules (what the job grants are scoped to). */

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -11,7 +12,7 @@ import { nameUnreachableEndpoints } from "./unreachable.ts";
  */
 export interface ClientConfig {
   region: string;
-  endpoints?: { dynamodb?: string; sqs?: string; scheduler?: string };
+  endpoints?: { dynamodb?: string; sqs?: string; scheduler?: string; s3?: string };
   /** Static credentials for local servers; on AWS the default provider chain is used. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Counts every request by `Service.Operation` (the bench's per-job request figures). */
@@ -31,6 +32,8 @@ export interface AwsClients {
   documents: DynamoDBDocumentClient;
   sqs: SQSClient;
   scheduler: SchedulerClient;
+  /** The payload bucket's client (large `data`, lib/aws/payloads.ts). */
+  s3: S3Client;
 }
 
 /** Counts SDK requests by operation, with a middleware on every client it is given to. */
@@ -70,10 +73,22 @@ export function createClients(config: ClientConfig): AwsClients {
     useQueueUrlAsEndpoint: false,
   });
   const scheduler = new SchedulerClient({ ...common, endpoint: config.endpoints?.scheduler });
+  // A local S3 (fauxqs) answers on one host: buckets in the path, not in the host name.
+  const s3Endpoint = config.endpoints?.s3;
+  // Checksums only where S3 requires them: the SDK's CRC32 in JavaScript costs about a second
+  // per 15 MB payload, and the claim check verifies each payload's SHA-256 on every read.
+  const s3 = new S3Client({
+    ...common,
+    endpoint: s3Endpoint,
+    forcePathStyle: !!s3Endpoint,
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
   for (const [service, client] of [
     ["DynamoDB", dynamodb],
     ["SQS", sqs],
     ["Scheduler", scheduler],
+    ["S3", s3],
   ] as const) {
     observeRequests(client.middlewareStack as unknown as MiddlewareStackLike, service, config);
     nameUnreachableEndpoints(
@@ -84,7 +99,7 @@ export function createClients(config: ClientConfig): AwsClients {
   const documents = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
-  return { dynamodb, documents, sqs, scheduler };
+  return { dynamodb, documents, sqs, scheduler, s3 };
 }
 
 /** The part of a client's middleware stack used here (the three clients' stacks differ only in types). */

@@ -33,13 +33,21 @@ export interface LaneQueues {
  */
 export async function ensureJobTable(client: DynamoDBClient, tableName: string): Promise<void> {
   let existing: string[] | undefined;
+  let streaming = false;
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     existing = (Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName ?? "");
+    streaming = Table?.StreamSpecification?.StreamEnabled === true;
   } catch (error) {
     if ((error as Error).name !== "ResourceNotFoundException") throw error;
   }
   if (existing) {
+    if (!streaming) {
+      // A table from before the payload purger: its stream is what the purger reads.
+      await client.send(
+        new UpdateTableCommand({ TableName: tableName, StreamSpecification: JOB_TABLE_STREAM }),
+      );
+    }
     for (const index of JOB_TABLE_INDEXES.filter((i) => !existing.includes(i.name))) {
       await client.send(
         new UpdateTableCommand({
@@ -61,6 +69,7 @@ export async function ensureJobTable(client: DynamoDBClient, tableName: string):
         ...attributesOf(JOB_TABLE_INDEXES),
       ],
       GlobalSecondaryIndexes: JOB_TABLE_INDEXES.map(secondaryIndex),
+      StreamSpecification: JOB_TABLE_STREAM,
     }),
   );
   await client.send(
@@ -70,6 +79,8 @@ export async function ensureJobTable(client: DynamoDBClient, tableName: string):
     }),
   );
 }
+
+const JOB_TABLE_STREAM = { StreamEnabled: true, StreamViewType: jobTable.streamViewType };
 
 /** The key attributes of these indexes, each once (partition keys strings, sort keys numbers). */
 function attributesOf(indexes: readonly IndexDefinition[]): AttributeDefinition[] {

@@ -6,9 +6,11 @@
 import type { AwsClients } from "../aws/clients.ts";
 import { DynamoJobStore } from "../aws/dynamo/job-store.ts";
 import { SqsLanes } from "../aws/lanes.ts";
+import { S3Payloads } from "../aws/payloads.ts";
 import { type RedriveReport, redriveDeadLetterQueues } from "../aws/redrive.ts";
 import { EventBridgeSchedules } from "../aws/schedules.ts";
 import { JobValidationError } from "../errors.ts";
+import { ClaimCheckedStore } from "../jobs/claim-check.ts";
 import type { JobDeps } from "../jobs/deps.ts";
 import { envNames } from "../names.ts";
 import { type JobLane, LANES } from "../resources.ts";
@@ -28,13 +30,18 @@ export function adaptersFor(
   resources: StackResources,
   options: { simulateIndexLagMs?: number; now?: () => number } = {},
 ): StackAdapters {
-  const { tableName, queueUrls, scheduleGroup, schedulerRoleArn } = resources;
+  const { tableName, queueUrls, scheduleGroup, schedulerRoleArn, payloadBucket } = resources;
+  const table = new DynamoJobStore(clients.documents, {
+    tableName,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.simulateIndexLagMs ? { simulateIndexLagMs: options.simulateIndexLagMs } : {}),
+  });
   return {
-    store: new DynamoJobStore(clients.documents, {
-      tableName,
-      ...(options.now ? { now: options.now } : {}),
-      ...(options.simulateIndexLagMs ? { simulateIndexLagMs: options.simulateIndexLagMs } : {}),
-    }),
+    // `data` too large for a record goes to the payload bucket (refused without one).
+    store: new ClaimCheckedStore(
+      table,
+      payloadBucket ? new S3Payloads(clients.s3, payloadBucket) : undefined,
+    ),
     lanes: new SqsLanes(clients.sqs, queueUrls),
     ...(scheduleGroup && schedulerRoleArn
       ? {

@@ -32,6 +32,7 @@ export function destroyClients(clients: AwsClients): void {
   clients.dynamodb.destroy();
   clients.sqs.destroy();
   clients.scheduler.destroy();
+  clients.s3.destroy();
 }
 
 /**

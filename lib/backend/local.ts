@@ -39,7 +39,7 @@ export async function startLocalDeployment(
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const { endpoints, tableName, queueUrls, deadLetterQueueUrls, region } = stack;
-  const { scheduleGroup, schedulerRoleArn } = stack;
+  const { scheduleGroup, schedulerRoleArn, payloadBucket } = stack;
   const resources: LocalStackResources = {
     endpoints,
     tableName,
@@ -48,6 +48,7 @@ export async function startLocalDeployment(
     region,
     scheduleGroup,
     schedulerRoleArn,
+    payloadBucket,
   };
   const local: LocalStackInfo = { ...resources, clock: stack.clock };
   let poller: LocalPoller | undefined;

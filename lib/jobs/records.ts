@@ -14,7 +14,8 @@ import { MAX_RESULT_BYTES, toJsonValue, type ValidJobRequest } from "./validate.
 
 /**
  * Bounds on what a worker writes, so a record stays under DynamoDB's 400 KB whatever happens:
- * `data` (300 KB, checked at schedule time) + result (32 KB) + failures and log (16 KB each).
+ * `data` (256 KiB in the record, more goes to the payload bucket: `payload.ts`) + result
+ * (32 KB) + failures and log (16 KB each) + attempts and audit (8 KB each).
  */
 const MAX_FAILURES_KEPT = 50;
 const MAX_FAILURES_BYTES = 16 * 1024;
@@ -80,6 +81,8 @@ export function freshRun(source: JobRecord, id: string, now: number): JobRecord 
     "attempts",
     "audit",
     "runStartedAt",
+    // The copy's data is written again under its own id: each record owns its payload.
+    "dataRef",
   ] as const) {
     delete copy[key];
   }

@@ -1,3 +1,5 @@
+import type { PayloadRef } from "./payload.ts";
+
 /** Reaction's seven job statuses. */
 export type JobStatus =
   | "waiting"
@@ -78,6 +80,11 @@ export interface JobRecord {
   _id: string;
   type: string;
   data: JsonObject;
+  /**
+   * Set when `data` was too large for the record (see `lib/jobs/payload.ts`): it is kept in the
+   * payload bucket, and the store wrapper (`claim-check.ts`) reads it back into `data`.
+   */
+  dataRef?: PayloadRef;
   status: JobStatus;
   priority: number;
   retries: number;

@@ -1,16 +1,14 @@
 import { JobValidationError } from "../errors.ts";
 import { jsonObject, toJsonValue } from "./json.ts";
+import { checkDataSize } from "./payload.ts";
 import { priorityValue } from "./priority.ts";
 import { type RetryPolicy, retryPolicy } from "./retry.ts";
 import type { JsonObject, JsonValue } from "./types.ts";
 
 export { toJsonValue } from "./json.ts";
 
-/**
- * The largest `data` accepted, as UTF-8 JSON. A DynamoDB item holds 400 KB; the rest is
- * headroom for the job's own fields, its failures and its log.
- */
-export const MAX_DATA_BYTES = 300 * 1024;
+/** The largest `data` accepted (16 MiB of UTF-8 JSON, MongoDB's limit); see payload.ts. */
+export { MAX_DATA_BYTES } from "./payload.ts";
 /** The largest `cancelJobs` filter, as JSON: claims read pending filters until they are applied. */
 export const MAX_CANCEL_FILTER_BYTES = 64 * 1024;
 /** The largest `result` a worker may store, as JSON (the record must stay under 400 KB). */
@@ -228,12 +226,7 @@ function positiveInteger(value: unknown, field: string): number {
 
 function jobData(value: unknown): JsonObject {
   const data = jsonObject(value ?? {}, "data");
-  const bytes = Buffer.byteLength(JSON.stringify(data), "utf8");
-  if (bytes > MAX_DATA_BYTES) {
-    throw new JobValidationError(
-      "data",
-      `is ${bytes} bytes as JSON; the limit is ${MAX_DATA_BYTES} (a DynamoDB item holds 400 KB). Store large payloads elsewhere and pass a reference`,
-    );
-  }
+  // Up to MongoDB's 16 MiB; what does not fit the record goes to S3 (claim-check.ts).
+  checkDataSize(JSON.stringify(data));
   return data;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { DeleteTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateScheduleGroupCommand } from "@aws-sdk/client-scheduler";
 import {
   type AwsClients,
@@ -8,16 +9,21 @@ import {
   type FaultInjector,
   type RequestCounter,
 } from "../aws/clients.ts";
+import { purgeRemovedPayloads } from "../aws/payload-purge.ts";
+import { S3Payloads } from "../aws/payloads.ts";
 import { ensureJobTable, ensureLaneQueues, type LaneQueues } from "../aws/provision.ts";
 import type { LaneQueue } from "../jobs/deps.ts";
 import type { JobLogger } from "../log.ts";
+import { payloadBucketName } from "../names.ts";
 import { resourceNames } from "../resources.ts";
 import { LOCAL_CREDENTIALS, type LocalStackInfo } from "../stack.ts";
 import { type LocalClock, ManualClock, realLocalClock } from "./clock.ts";
 import { type DynamoDbLocal, startDynamoDbLocal } from "./dynamodb-local.ts";
 import { ClockHeldLanes } from "./held-lanes.ts";
+import { mirrorPayloads, restorePayloads } from "./payload-mirror.ts";
 import { startLocalScheduler } from "./scheduler/server.ts";
 import { startLocalSqs } from "./sqs-server.ts";
+import { readTableStream, type TableStreamReader } from "./table-stream.ts";
 
 export const LOCAL_REGION = "us-east-1";
 export const LOCAL_SCHEDULE_GROUP = "local-jobs";
@@ -37,8 +43,10 @@ export interface LocalStack extends LocalStackInfo {
 
 /**
  * Starts the embedded local AWS stack on loopback: DynamoDB Local (persisting under
- * `dataDir`), fauxqs, and the local EventBridge Scheduler (its schedules kept under
- * `dataDir` too); then provisions the table, lanes and schedule group.
+ * `dataDir`), fauxqs (SQS, and S3 for the payload bucket), and the local EventBridge
+ * Scheduler (its schedules kept under `dataDir` too); then provisions the table, lanes,
+ * payload bucket and schedule group, and reads the table's stream to purge the payloads of
+ * removed records, as the construct's purger Lambda does.
  *
  * With `dynamodbEndpoint` it starts no DynamoDB Local but makes its table on that server:
  * `${resourcePrefix}-jobs`, kept on stop, or under a unique prefix when none is given,
@@ -70,13 +78,16 @@ export async function startLocalStack(options: {
   const prefix =
     options.resourcePrefix ?? (ownsTable ? `local-${randomUUID().slice(0, 8)}` : "local");
   let scheduler: Awaited<ReturnType<typeof startLocalScheduler>> | undefined;
+  let purger: TableStreamReader | undefined;
   try {
     const names = resourceNames(prefix);
-    // The scheduler delivers with its own client, so injected faults hit only the app's calls.
+    const payloadBucket = payloadBucketName(prefix);
+    // The scheduler and the payload purger call with their own clients, so injected faults
+    // hit only the app's calls.
     const deliveryClients = createClients({
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
-      endpoints: { sqs: sqsServer.endpoint },
+      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsServer.endpoint, s3: sqsServer.endpoint },
     });
     scheduler = await startLocalScheduler({
       sqs: deliveryClients.sqs,
@@ -91,6 +102,7 @@ export async function startLocalStack(options: {
       dynamodb: dynamo.endpoint,
       sqs: sqsServer.endpoint,
       scheduler: scheduler.endpoint,
+      s3: sqsServer.endpoint,
     };
     const clients = createClients({
       region: LOCAL_REGION,
@@ -100,6 +112,24 @@ export async function startLocalStack(options: {
       ...(options.injectFault ? { injectFault: options.injectFault } : {}),
     });
     await ensureJobTable(clients.dynamodb, names.tableName);
+    await clients.s3.send(new CreateBucketCommand({ Bucket: payloadBucket })).catch((error) => {
+      if (!["BucketAlreadyOwnedByYou", "BucketAlreadyExists"].includes(error.name)) throw error;
+    });
+    const payloads = new S3Payloads(deliveryClients.s3, payloadBucket);
+    // fauxqs keeps objects in memory: with a data folder, payloads are kept there too.
+    const kept = options.dataDir ? join(options.dataDir, "payloads") : undefined;
+    if (kept) await restorePayloads(kept, payloads);
+    purger = await readTableStream({
+      dynamodb: deliveryClients.dynamodb,
+      endpoint: dynamo.endpoint,
+      region: LOCAL_REGION,
+      tableName: names.tableName,
+      logger: options.logger,
+      onRecords: async (records) => {
+        await purgeRemovedPayloads(records, payloads);
+        if (kept) await mirrorPayloads(kept, payloads, records);
+      },
+    });
     const queues = await ensureLaneQueues(clients.sqs, names, options.visibilityTimeoutSeconds);
     await clients.scheduler
       .send(new CreateScheduleGroupCommand({ Name: LOCAL_SCHEDULE_GROUP }))
@@ -107,6 +137,7 @@ export async function startLocalStack(options: {
         if (error.name !== "ConflictException") throw error;
       });
     const started = scheduler;
+    const reading = purger;
     return {
       endpoints,
       tableName: names.tableName,
@@ -117,6 +148,7 @@ export async function startLocalStack(options: {
       queues,
       scheduleGroup: LOCAL_SCHEDULE_GROUP,
       schedulerRoleArn: LOCAL_SCHEDULER_ROLE,
+      payloadBucket,
       clock,
       lanesOnClock: (lanes) => {
         if (clock.mode === "real") return lanes;
@@ -126,7 +158,7 @@ export async function startLocalStack(options: {
       },
       stop: async () => {
         for (const lanes of held) lanes.stop();
-        await started.stop();
+        await Promise.all([started.stop(), reading.stop()]);
         if (ownsTable) {
           // Best effort: a server already stopped took the table with it.
           await clients.dynamodb
@@ -137,14 +169,17 @@ export async function startLocalStack(options: {
           clients.dynamodb,
           clients.sqs,
           clients.scheduler,
+          clients.s3,
+          deliveryClients.dynamodb,
           deliveryClients.sqs,
+          deliveryClients.s3,
         ])
           client.destroy();
         await Promise.all([dynamo.stop(), sqsServer.stop()]);
       },
     };
   } catch (error) {
-    await scheduler?.stop();
+    await Promise.all([scheduler?.stop(), purger?.stop()]);
     await Promise.all([dynamo.stop(), sqsServer.stop()]);
     throw error;
   }

@@ -100,6 +100,10 @@ export function fromOutputs(
     deadLetterQueueUrls: lanes((lane) => need(stackOutputNames.deadLetterQueueUrl(lane))),
     scheduleGroup: need(stackOutputNames.scheduleGroup),
     schedulerRoleArn: need(stackOutputNames.schedulerRoleArn),
+    // Stacks deployed before the payload bucket have none: large data is then refused.
+    ...(outputs[stackOutputNames.payloadBucket]
+      ? { payloadBucket: outputs[stackOutputNames.payloadBucket] }
+      : {}),
   };
 }
 

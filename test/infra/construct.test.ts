@@ -149,7 +149,12 @@ describe("the BackgroundJobs construct", () => {
   });
 
   it("maps each lane to the dispatcher with partial batch responses and weighted concurrency", () => {
-    const mappings = Object.values(template.findResources("AWS::Lambda::EventSourceMapping"));
+    // The lanes' mappings (the payload purger reads the table's stream: its own test below).
+    const mappings = Object.values(
+      template.findResources("AWS::Lambda::EventSourceMapping", {
+        Properties: { FunctionName: { Ref: logicalId(built.stack.jobs.dispatcher) } },
+      }),
+    );
     expect(mappings).toHaveLength(3);
     const concurrency = mappings
       .map((m) => m.Properties.ScalingConfig.MaximumConcurrency)
@@ -173,6 +178,7 @@ describe("the BackgroundJobs construct", () => {
       ...LANES.map((lane) => envNames.deadLetterQueueUrl(lane)),
       envNames.scheduleGroup,
       envNames.schedulerRoleArn,
+      envNames.payloadBucket,
       envNames.metricsNamespace,
       envNames.functionTimeoutMs,
       envNames.powertoolsServiceName,
@@ -267,6 +273,7 @@ describe("the BackgroundJobs construct", () => {
       ),
     );
     const laneArns = json(...LANES.map((lane) => jobs.queues[lane].queueArn));
+    const payloads = json(jobs.payloadBucket.arnForObjects("data/*"));
     const schedules = json(
       stack.formatArn({
         service: "scheduler",
@@ -286,6 +293,10 @@ describe("the BackgroundJobs construct", () => {
       "scheduler:UpdateSchedule": schedules,
       "scheduler:DeleteSchedule": schedules,
       "iam:PassRole": json(jobs.schedulerRole.roleArn),
+      "s3:GetObject": payloads,
+      "s3:PutObject": payloads,
+      "s3:AbortMultipartUpload": payloads,
+      "s3:DeleteObject": payloads,
     };
     expect(grantsOf(jobs.reconciler.role!)).toEqual(common);
     expect(grantsOf(jobs.startup!.role!)).toEqual(common);
@@ -346,7 +357,11 @@ describe("the BackgroundJobs construct", () => {
     expect(triggers).toHaveLength(1);
     const after = triggers[0]?.DependsOn ?? [];
     for (const fn of [jobs.dispatcher, jobs.reconciler]) expect(after).toContain(logicalId(fn));
-    const mappings = Object.keys(template.findResources("AWS::Lambda::EventSourceMapping"));
+    const mappings = Object.keys(
+      template.findResources("AWS::Lambda::EventSourceMapping", {
+        Properties: { FunctionName: { Ref: logicalId(jobs.dispatcher) } },
+      }),
+    );
     expect(mappings).toHaveLength(LANES.length);
     for (const mapping of mappings) expect(after).toContain(mapping);
   });
@@ -390,6 +405,91 @@ describe("the BackgroundJobs construct", () => {
         ).toBe(true);
       }
     }
+  });
+
+  it("keeps large data in a private bucket: SSE-S3, TLS only, no public access, retained with the table, a lifecycle rule, an output", () => {
+    const { stack } = built;
+    const { jobs } = stack;
+    template.resourceCountIs("AWS::S3::Bucket", 1);
+    template.hasResource("AWS::S3::Bucket", {
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: Match.objectLike({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] },
+        LifecycleConfiguration: {
+          Rules: [
+            Match.objectLike({
+              Prefix: "data/",
+              Status: "Enabled",
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            }),
+          ],
+        },
+      }),
+    });
+    // TLS only: every request without it is denied.
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Deny",
+            Action: "s3:*",
+            Condition: { Bool: { "aws:SecureTransport": "false" } },
+          }),
+        ]),
+      },
+    });
+    const bucket = logicalId(jobs.payloadBucket);
+    template.hasOutput("JobsPayloadBucket", { Value: { Ref: bucket } });
+  });
+
+  it("purges a removed record's payload: the table's stream, filtered to removals of claim-checked records, to a function that may only delete payloads", () => {
+    const { jobs } = built.stack;
+    template.hasResourceProperties("AWS::DynamoDB::GlobalTable", {
+      StreamSpecification: { StreamViewType: "OLD_IMAGE" },
+    });
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: { Ref: logicalId(jobs.payloadPurger) },
+      StartingPosition: "TRIM_HORIZON",
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ["REMOVE"],
+              dynamodb: { OldImage: { dataRef: { M: { key: { S: [{ exists: true }] } } } } },
+            }),
+          },
+        ],
+      },
+    });
+    const grants = grantsOf(jobs.payloadPurger.role!);
+    expect(Object.keys(grants).sort()).toEqual(
+      [
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+        "s3:DeleteObject",
+      ].sort(),
+    );
+    expect(grants["s3:DeleteObject"]).toEqual([
+      JSON.stringify(built.stack.resolve(jobs.payloadBucket.arnForObjects("data/*"))),
+    ]);
+    const variables =
+      template.findResources("AWS::Lambda::Function")[logicalId(jobs.payloadPurger)]?.Properties
+        .Environment.Variables;
+    expect(variables[envNames.payloadBucket]).toEqual({ Ref: logicalId(jobs.payloadBucket) });
   });
 
   it("schedules the reconciler every minute and creates the job schedule group", () => {

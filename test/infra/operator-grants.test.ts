@@ -68,6 +68,9 @@ const tableArn = () => arn(jobs.table, "Arn");
 const queueArns = (queues: BackgroundJobs["queues"]) =>
   LANES.map((lane) => arn(queues[lane], "Arn"));
 const schedules = { "Fn::Join": expect.any(Array) };
+const payloadObjects = () => ({
+  "Fn::Join": ["", [arn(jobs.payloadBucket, "Arn"), "/data/*"]],
+});
 
 describe("operator grants", () => {
   it("grantRead: reads of the table and its indexes, queue depths, a DLQ peek, the schedule group, the stack's outputs; no write", () => {
@@ -78,6 +81,7 @@ describe("operator grants", () => {
         "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
         "dynamodb:Query",
+        "s3:GetObject",
         "scheduler:GetSchedule",
         "scheduler:GetScheduleGroup",
         "scheduler:ListSchedules",
@@ -103,6 +107,8 @@ describe("operator grants", () => {
     expect(grants["scheduler:GetScheduleGroup"]).toEqual([arn(jobs.scheduleGroup, "Arn")]);
     expect(grants["scheduler:ListSchedules"]).toEqual(["*"]);
     expect(grants["cloudformation:DescribeStacks"]).toEqual([{ Ref: "AWS::StackId" }]);
+    // A claim-checked job's data, and nothing else in the bucket.
+    expect(grants["s3:GetObject"]).toEqual([payloadObjects()]);
   });
 
   it("grantOperate: the reads, plus the writes operator actions make, on exactly their resources", () => {
@@ -125,6 +131,10 @@ describe("operator grants", () => {
         arn(jobs.schedulerRole, "Arn"),
         { condition: { StringEquals: { "iam:PassedToService": "scheduler.amazonaws.com" } } },
       ],
+      // A template fired now: its occurrence's large data goes under the occurrence's key.
+      "s3:PutObject": [payloadObjects()],
+      "s3:AbortMultipartUpload": [payloadObjects()],
+      "s3:DeleteObject": [payloadObjects()],
     });
     for (const action of Object.keys(grants)) expect(action).not.toMatch(/\*/);
   });
@@ -148,6 +158,9 @@ describe("stack outputs", () => {
       arn(jobs.schedulerRole, "Arn"),
     );
     expect(outputs[stackOutputNames.scheduleGroup]).toBeDefined();
+    expect(outputs[stackOutputNames.payloadBucket]?.Value).toEqual({
+      Ref: ref(jobs.payloadBucket),
+    });
     // Every output bgjobs needs is there: reading them (as DescribeStacks returns them) works.
     const described = Object.fromEntries(
       Object.keys(outputs).map((key) => [key, `value-of-${key}`]),
@@ -157,6 +170,7 @@ describe("stack outputs", () => {
       source: "stack",
       tableName: `value-of-${stackOutputNames.tableName}`,
       scheduleGroup: `value-of-${stackOutputNames.scheduleGroup}`,
+      payloadBucket: `value-of-${stackOutputNames.payloadBucket}`,
     });
     expect(Object.values(info.queueUrls)).toHaveLength(3);
     const { [stackOutputNames.tableName]: _table, ...withoutTable } = described;

@@ -132,9 +132,11 @@ describe("the construct's props", () => {
     }
   });
 
-  it("removalPolicy: the job table is retained by default, deleted when asked", () => {
+  it("removalPolicy: the job table and the payload bucket are retained by default, deleted when asked", () => {
     expect(defaults.resource(defaults.jobs.table).DeletionPolicy).toBe("Retain");
     expect(custom.resource(custom.jobs.table).DeletionPolicy).toBe("Delete");
+    expect(defaults.resource(defaults.jobs.payloadBucket).DeletionPolicy).toBe("Retain");
+    expect(custom.resource(custom.jobs.payloadBucket).DeletionPolicy).toBe("Delete");
   });
 
   it("logRetention: one month by default, on each function's log group", () => {
@@ -142,8 +144,9 @@ describe("the construct's props", () => {
       Object.values(built.template.findResources("AWS::Logs::LogGroup")).map(
         (group) => group.Properties.RetentionInDays,
       );
-    expect(retention(defaults)).toEqual([30, 30, 30]);
-    expect(retention(custom)).toEqual([7, 7, 7]);
+    // The dispatcher, the reconciler, the startup and the payload purger.
+    expect(retention(defaults)).toEqual([30, 30, 30, 30]);
+    expect(retention(custom)).toEqual([7, 7, 7, 7]);
   });
 
   it("metricsNamespace: the functions' metrics and the failed-jobs alarm use it", () => {
