@@ -75,6 +75,7 @@ export function localEnvironment(
     [envNames.tableName]: local.tableName,
     [envNames.scheduleGroup]: local.scheduleGroup,
     [envNames.schedulerRoleArn]: local.schedulerRoleArn,
+    [envNames.payloadBucket]: local.payloadBucket,
   };
   for (const lane of LANES) {
     values[envNames.queueUrl(lane)] = local.queueUrls[lane];
@@ -90,6 +91,7 @@ export function localEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: local.endpoints.dynamodb,
     AWS_ENDPOINT_URL_SQS: local.endpoints.sqs,
     AWS_ENDPOINT_URL_SCHEDULER: local.endpoints.scheduler,
+    AWS_ENDPOINT_URL_S3: local.endpoints.s3,
   };
   for (const [name, value] of Object.entries(fn.environment)) {
     if (values[name] !== undefined) env[name] = values[name];

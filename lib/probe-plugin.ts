@@ -35,6 +35,9 @@ export async function registerProbeWorker(backgroundJobs: {
   await backgroundJobs.addWorker({
     type: PROBE_JOB_TYPE,
     concurrency: 3,
+    // It completes at once; a short workTimeout fits any function's timeout (a 60 s function
+    // allows 30 s), so the probe is never the worker a cold start refuses.
+    workTimeout: 10_000,
     async worker(job) {
       await job.done({ probe: "ok" });
     },
