@@ -150,7 +150,9 @@ export async function loadDeployedFunction(
         await enterEnvironment(functionName, env);
         try {
           loaded ??= load(); // the cold start: the module is imported under the function's env
-          return (await (await loaded)(event, context)) as T;
+          return (await (
+            await loaded
+          )(event, context)) as T;
         } finally {
           leaveEnvironment();
         }

@@ -1,9 +1,5 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import {
-  GetRoleCommand,
-  GetRolePolicyCommand,
-  ListRolePoliciesCommand,
-} from "@aws-sdk/client-iam";
+import { GetRoleCommand, GetRolePolicyCommand, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
 import {
   GetFunctionConfigurationCommand,
   ListEventSourceMappingsCommand,
@@ -12,7 +8,7 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { envNames, stackOutputNames } from "../../lib/names.ts";
 import { JOB_TABLE_INDEXES, jobTable, LANES, lanes } from "../../lib/resources.ts";
-import { type MotoDeployment, deployOnMoto } from "./moto-deployment.ts";
+import { deployOnMoto, type MotoDeployment } from "./moto-deployment.ts";
 import { MOTO_ACCOUNT, MOTO_REGION, motoTestsRun } from "./moto-server.ts";
 
 /**
@@ -198,9 +194,24 @@ describe.skipIf(!RUNS)("cdk deploy onto moto server", () => {
       maximumConcurrency: m.ScalingConfig?.MaximumConcurrency,
     }));
     expect(mappings.sort((a, b) => String(a.lane).localeCompare(String(b.lane)))).toEqual([
-      { lane: "critical", batchSize: 10, responseTypes: ["ReportBatchItemFailures"], maximumConcurrency: 20 },
-      { lane: "low", batchSize: 10, responseTypes: ["ReportBatchItemFailures"], maximumConcurrency: 5 },
-      { lane: "normal", batchSize: 10, responseTypes: ["ReportBatchItemFailures"], maximumConcurrency: 10 },
+      {
+        lane: "critical",
+        batchSize: 10,
+        responseTypes: ["ReportBatchItemFailures"],
+        maximumConcurrency: 20,
+      },
+      {
+        lane: "low",
+        batchSize: 10,
+        responseTypes: ["ReportBatchItemFailures"],
+        maximumConcurrency: 5,
+      },
+      {
+        lane: "normal",
+        batchSize: 10,
+        responseTypes: ["ReportBatchItemFailures"],
+        maximumConcurrency: 10,
+      },
     ]);
   });
 

@@ -15,6 +15,7 @@ import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { MOTO_ACCOUNT, MOTO_REGION, type MotoServer, startMotoServer } from "./moto-server.ts";
 import {
   CDK,
   CDK_QUIET_ENV,
@@ -22,7 +23,6 @@ import {
   type MotoAssembly,
   synthesizeForMoto,
 } from "./moto-template.ts";
-import { MOTO_ACCOUNT, MOTO_REGION, type MotoServer, startMotoServer } from "./moto-server.ts";
 
 const run = promisify(execFile);
 

@@ -1,4 +1,4 @@
-import { ListEventSourceMappingsCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { type LambdaClient, ListEventSourceMappingsCommand } from "@aws-sdk/client-lambda";
 import {
   DeleteMessageBatchCommand,
   GetQueueUrlCommand,
