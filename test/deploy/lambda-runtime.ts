@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -172,8 +173,8 @@ function splitHandler(functionName: string, handler: string): [string, string] {
 
 /**
  * Node's own `import()`, not the test runner's transform: the bundle is loaded as the Lambda
- * runtime loads it.
+ * runtime loads it (see native-import.cjs).
  */
-const nativeImport = new Function("url", "return import(url)") as (
+const nativeImport = createRequire(import.meta.url)("./native-import.cjs") as (
   url: string,
 ) => Promise<Record<string, unknown>>;

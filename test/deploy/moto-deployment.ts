@@ -12,7 +12,7 @@ import {
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IAMClient } from "@aws-sdk/client-iam";
 import { LambdaClient } from "@aws-sdk/client-lambda";
-import { S3Client } from "@aws-sdk/client-s3";
+import { ListBucketsCommand, S3Client } from "@aws-sdk/client-s3";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { MOTO_ACCOUNT, MOTO_REGION, type MotoServer, startMotoServer } from "./moto-server.ts";
@@ -141,7 +141,13 @@ export async function deployOnMoto(
       (await clients.cloudformation.send(new DescribeStacksCommand({ StackName: name })))
         .Stacks?.[0];
     const stack = await described(stackName);
-    const toolkit = await described("CDKToolkit");
+    // The bootstrap stack's one assets bucket (moto's CDKToolkit stack has no outputs).
+    const { Buckets = [] } = await clients.s3.send(new ListBucketsCommand({}));
+    const assetBuckets = Buckets.map((b) => b.Name ?? "").filter((name) =>
+      /^cdk-[a-z0-9]+-assets-/.test(name),
+    );
+    if (assetBuckets.length !== 1)
+      throw new Error(`expected one cdk assets bucket after bootstrap, found ${assetBuckets}`);
     const outputsOf = (found: typeof stack) =>
       Object.fromEntries((found?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
     const { StackResources = [] } = await clients.cloudformation.send(
@@ -155,7 +161,7 @@ export async function deployOnMoto(
       stackStatus: stack?.StackStatus ?? "",
       outputs: outputsOf(stack),
       resources: StackResources,
-      assetBucket: outputsOf(toolkit).BucketName ?? "",
+      assetBucket: assetBuckets[0] as string,
       createdGroups,
       awsEnv,
       timings: { motoStartMs, synthMs: assembly.synthMs, bootstrapMs, deployMs },
