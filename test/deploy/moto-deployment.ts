@@ -23,6 +23,7 @@ import {
   type MotoAssembly,
   synthesizeForMoto,
 } from "./moto-template.ts";
+import { type SerialProxy, startSerialProxy } from "./serial-proxy.ts";
 
 const run = promisify(execFile);
 
@@ -53,8 +54,12 @@ export interface MotoDeployment {
   assetBucket: string;
   /** Schedule groups moto's CloudFormation skipped, created through the Scheduler API. */
   createdGroups: string[];
-  /** What Lambda, the CLI and the SDK need to reach moto: region, credentials, the endpoint. */
+  /** What the CLI and the SDK need to reach moto: region, credentials, `AWS_ENDPOINT_URL`. */
   awsEnv: Record<string, string>;
+  /** moto's DynamoDB one request at a time (see serial-proxy.ts): what the running system uses. */
+  dynamodbProxy: SerialProxy;
+  /** What Lambda gives the functions here: `awsEnv`, DynamoDB through `dynamodbProxy`. */
+  lambdaEnv: Record<string, string>;
   timings: Record<"motoStartMs" | "synthMs" | "bootstrapMs" | "deployMs", number>;
   stop(): Promise<void>;
 }
@@ -87,8 +92,10 @@ export async function deployOnMoto(
     // moto's CloudFormation reads path-style S3 URLs only from a "localhost" host.
     AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION: moto.localhostEndpoint,
   };
-  const clean: (() => void)[] = [];
+  const clean: (() => void | Promise<void>)[] = [];
   try {
+    const dynamodbProxy = await startSerialProxy(moto.endpoint);
+    clean.push(() => dynamodbProxy.stop());
     // Bootstrapping needs no app: it runs beside the synth, from a folder with no cdk.json.
     const bootstrapDir = mkdtempSync(join(tmpdir(), "cdk-bootstrap-"));
     clean.push(() => rmSync(bootstrapDir, { recursive: true, force: true }));
@@ -164,14 +171,16 @@ export async function deployOnMoto(
       assetBucket: assetBuckets[0] as string,
       createdGroups,
       awsEnv,
+      dynamodbProxy,
+      lambdaEnv: { ...awsEnv, AWS_ENDPOINT_URL_DYNAMODB: dynamodbProxy.endpoint },
       timings: { motoStartMs, synthMs: assembly.synthMs, bootstrapMs, deployMs },
       stop: async () => {
-        for (const step of clean.reverse()) step();
+        for (const step of clean.reverse()) await step();
         await moto.stop();
       },
     };
   } catch (error) {
-    for (const step of clean.reverse()) step();
+    for (const step of clean.reverse()) await step();
     await moto.stop();
     throw error;
   }

@@ -66,18 +66,16 @@ export async function deployedMappings(
  *
  * Left messages come back after the queue's visibility timeout, as on AWS. The deployed
  * lanes' is 5,400 s (6 × the function timeout); a test that needs a failed message back in
- * its time sets a queue's entry in `visibilityTimeouts`, which this poller then passes to
+ * its time sets a queue's entry (by name) in `visibilityTimeouts`, which this poller then passes to
  * ReceiveMessage (SQS lets a receiver ask for its own). `crashing` makes a queue's receives
  * end as a crashed invocation would: nothing invoked, the batch left on the queue.
  */
 export class LambdaSqsPoller {
   readonly counts: PollerCounts = { invocations: 0, deleted: 0, leftOnQueue: 0, crashed: 0 };
-  /** Queue URL → the visibility timeout (s) its receives ask for; the queue's own otherwise. */
+  /** Queue name → the visibility timeout (s) its receives ask for; the queue's own otherwise. */
   readonly visibilityTimeouts = new Map<string, number>();
-  /** Queue URLs whose receives crash (a dispatcher that keeps dying before it answers). */
+  /** Queue names whose receives crash (a dispatcher that keeps dying before it answers). */
   readonly crashing = new Set<string>();
-  /** Queue URLs not read for now. */
-  readonly paused = new Set<string>();
   private running = false;
   private loops: Promise<void>[] = [];
 
@@ -102,14 +100,14 @@ export class LambdaSqsPoller {
 
   private async loop(mapping: QueueMapping): Promise<void> {
     while (this.running) {
-      const handled = this.paused.has(mapping.queueUrl) ? 0 : await this.pollOnce(mapping);
+      const handled = await this.pollOnce(mapping).catch(() => 0);
       if (handled === 0) await new Promise((resolve) => setTimeout(resolve, this.idleMs));
     }
   }
 
   /** One receive and, if it got messages, one invocation; resolves how many it received. */
   async pollOnce(mapping: QueueMapping): Promise<number> {
-    const visibility = this.visibilityTimeouts.get(mapping.queueUrl);
+    const visibility = this.visibilityTimeouts.get(queueName(mapping.queueArn));
     const { Messages = [] } = await this.sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: mapping.queueUrl,
@@ -121,7 +119,7 @@ export class LambdaSqsPoller {
       }),
     );
     if (Messages.length === 0) return 0;
-    if (this.crashing.has(mapping.queueUrl)) {
+    if (this.crashing.has(queueName(mapping.queueArn))) {
       this.counts.crashed += Messages.length;
       this.counts.leftOnQueue += Messages.length;
       return Messages.length;
@@ -186,4 +184,9 @@ export class LambdaSqsPoller {
       awsRegion: this.region,
     };
   }
+}
+
+/** A queue's name, from its ARN or URL (the last segment): what `crashing` and `visibilityTimeouts` are keyed by. */
+export function queueName(arnOrUrl: string): string {
+  return arnOrUrl.split(/[:/]/).pop() ?? "";
 }

@@ -20,7 +20,7 @@ export const REPEAT = { type: "moto/tick", schedule: "every 1 minute" } as const
 function recordRun(job: Job): void {
   const global = globalThis as { [RUNS_KEY]?: ScenarioRun[] };
   global[RUNS_KEY] ??= [];
-  global[RUNS_KEY].push({ id: job._id, type: job.type, attempt: job.doc.retried + 1 });
+  global[RUNS_KEY].push({ id: job._id, type: job.type, attempt: job.doc.retried });
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,9 +44,9 @@ export const scenarioPlugin: Plugin = {
           async worker(job) {
             recordRun(job);
             const { succeedOnAttempt } = job.data as { succeedOnAttempt: number };
-            if (job.doc.retried + 1 < succeedOnAttempt)
-              await job.fail(`attempt ${job.doc.retried + 1} fails`);
-            else await job.done({ attempts: job.doc.retried + 1 });
+            if (job.doc.retried < succeedOnAttempt)
+              await job.fail(`attempt ${job.doc.retried} fails`);
+            else await job.done({ attempts: job.doc.retried });
           },
         });
         await jobs.addWorker({
