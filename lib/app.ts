@@ -10,6 +10,7 @@ import type { ReconcileOptions, ReconcileReport } from "./jobs/reconcile.ts";
 import type { TenantRule } from "./jobs/tenant.ts";
 import type { CleanupRule } from "./jobs/validate.ts";
 import { PluginRules } from "./plugin-rules.ts";
+import { probePlugin } from "./probe-plugin.ts";
 import type { LocalStackInfo } from "./stack.ts";
 import {
   StartupGate,
@@ -83,6 +84,8 @@ export class App {
       getJob: async (id) => (await jobs()).getJob(id),
     };
     this.context = { backgroundJobs, app: this };
+    // The built-in probe (`bgjobs doctor --probe`) runs wherever jobs run: see lib/probe-plugin.ts.
+    this.registerPlugin(probePlugin);
   }
 
   /** Registers a plugin; its cleanup and tenant rules are validated now (see `PluginRules`). */

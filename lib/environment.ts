@@ -72,6 +72,29 @@ export function regionFromEnvironment(env: Env = process.env): string | undefine
 }
 
 /**
+ * The endpoint an AWS SDK client for `serviceId` (its SDK service id: `CloudFormation`,
+ * `DynamoDB`, `SQS`, `Scheduler`) takes from the environment, with the SDK's precedence:
+ * nothing when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true, else
+ * `AWS_ENDPOINT_URL_<SERVICE>` (the id upper-cased, spaces as `_`), else `AWS_ENDPOINT_URL`.
+ * (The SDK then reads the shared config file's `endpoint_url`; the SDK clients do, this does not.)
+ * For the one call made without an SDK client (CloudFormation `DescribeStacks`).
+ *
+ * @example endpointFromEnvironment("CloudFormation", { AWS_ENDPOINT_URL: "http://127.0.0.1:5000" })
+ */
+export function endpointFromEnvironment(
+  serviceId: string,
+  env: Env = process.env,
+): string | undefined {
+  const ignore = read(env, hostEnvNames.ignoreConfiguredEndpointUrls);
+  if (ignore !== undefined && ignore.trim().toLowerCase() === "true") return undefined;
+  const suffix = serviceId
+    .split(" ")
+    .map((word) => word.toUpperCase())
+    .join("_");
+  return read(env, `${hostEnvNames.endpointUrl}_${suffix}`) ?? read(env, hostEnvNames.endpointUrl);
+}
+
+/**
  * The local stack's data folder: `JOBS_DATA_DIR`, else its older name `DATA_DIR`, else
  * `.data`. The same for `npm start`, the Reaction plugin and `bgjobs`, so each finds the
  * others' stack.

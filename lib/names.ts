@@ -65,6 +65,10 @@ export const hostEnvNames = {
   defaultRegion: "AWS_DEFAULT_REGION",
   /** Set by Lambda in every function: its presence means this process runs in Lambda. */
   lambdaFunctionName: "AWS_LAMBDA_FUNCTION_NAME",
+  /** The AWS SDK's endpoint for every service; `<this>_<SERVICE>` (e.g. `_SQS`) wins for one. */
+  endpointUrl: "AWS_ENDPOINT_URL",
+  /** The AWS SDK's switch (`true`) to ignore the configured endpoint URLs above. */
+  ignoreConfiguredEndpointUrls: "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
 } as const;
 
 /** The deployable stack's name when `JOBS_STACK_NAME` is not set. */

@@ -76,6 +76,8 @@ export function grantRead(grantee: iam.IGrantable, resources: JobResources): iam
     [["sqs:GetQueueAttributes"], all.map((queue) => queue.queueArn)],
     [["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"], dlqs],
     [["scheduler:GetSchedule"], [schedulesArn(resources)]],
+    // bgjobs doctor: GetScheduleGroup fails for a missing group, where ListSchedules answers [].
+    [["scheduler:GetScheduleGroup"], [resources.scheduleGroup.scheduleGroupArn]],
     // ListSchedules has no resource type: it cannot be scoped (the group is a request parameter).
     [["scheduler:ListSchedules"], ["*"]],
     [["cloudformation:DescribeStacks"], [Stack.of(resources.table).stackId]],

@@ -2,8 +2,13 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { nameUnreachableEndpoints } from "./unreachable.ts";
 
-/** Where the AWS clients point: AWS itself (no endpoints), or the local stack's servers. */
+/**
+ * Where the AWS clients point: the local stack's servers (`endpoints`), else where the SDK
+ * itself resolves them: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then the
+ * shared config file's `endpoint_url`, else AWS (lib/environment.ts `endpointFromEnvironment`).
+ */
 export interface ClientConfig {
   region: string;
   endpoints?: { dynamodb?: string; sqs?: string; scheduler?: string };
@@ -71,6 +76,10 @@ export function createClients(config: ClientConfig): AwsClients {
     ["Scheduler", scheduler],
   ] as const) {
     observeRequests(client.middlewareStack as unknown as MiddlewareStackLike, service, config);
+    nameUnreachableEndpoints(
+      client.middlewareStack as unknown as Parameters<typeof nameUnreachableEndpoints>[0],
+      service,
+    );
   }
   const documents = DynamoDBDocumentClient.from(dynamodb, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

@@ -1,4 +1,4 @@
-/** Exit codes, the same for every command (README "Operating it" lists them too). */
+/** Exit codes, the same for every command (docs/operations.md lists them too). */
 export const EXIT = {
   ok: 0,
   /** Something failed: a connection, AWS, a doctor check. */
@@ -9,6 +9,8 @@ export const EXIT = {
   notFound: 3,
   /** A bulk action ran, but some jobs failed (the report lists them). */
   partial: 4,
+  /** `doctor --probe`: a probe job did not complete in time (the checks passed). */
+  probe: 5,
   /** Interrupted (Ctrl-C): a bulk action stops after its current batch, and reports. */
   interrupted: 130,
 } as const;
@@ -46,6 +48,8 @@ Lanes and dead letters
 Other
   dashboard    [--port N] [--read-only] [--host H --token T --allow-host NAME]
   doctor       checks the table, indexes, queues, schedule group and access; exit 1 on a problem
+    --probe [--probe-timeout 60s]   and runs a probe job through each lane, timed (after every
+                                    cdk deploy); exit 5 if one does not complete in time
 
 Where it connects (first that applies)
   --stack NAME   a deployment, from its CloudFormation outputs (with --region/--profile)
@@ -58,5 +62,6 @@ Output
   --actor NAME              who you are in the jobs' audit trail (default BGJOBS_ACTOR or user@host)
 
 Exit codes
-  0 ok   1 error   2 usage or bad input   3 not found   4 a bulk action partly failed   130 interrupted
+  0 ok   1 error   2 usage or bad input   3 not found   4 a bulk action partly failed
+  5 doctor --probe: a probe job did not complete in time   130 interrupted
 `;

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { ServiceUnreachableError } from "../aws/unreachable.ts";
 import { JobValidationError } from "../errors.ts";
 import type { JobLogger, LogFields } from "../log.ts";
 import { type Connection, connect, resolveStack } from "../ops/connect.ts";
@@ -110,6 +111,10 @@ function reportError(error: unknown, out: Output): number {
   if (error instanceof NotFoundError) {
     out.note(`bgjobs: ${message}`);
     return EXIT.notFound;
+  }
+  if (error instanceof ServiceUnreachableError) {
+    out.note(`bgjobs: ${message}`);
+    return EXIT.error;
   }
   out.note(`bgjobs: ${(error as Error)?.name ?? "Error"}: ${message}`);
   return EXIT.error;

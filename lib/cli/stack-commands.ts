@@ -1,10 +1,10 @@
 import { startDashboard } from "../dashboard/server.ts";
-import { doctor } from "../ops/doctor.ts";
 import type { ScheduleAction } from "../ops/index.ts";
 import type { DeadLetterView, LaneStats, ScheduleView } from "../ops/types.ts";
 import { LANES, type LaneName } from "../resources.ts";
 import { integer, type Parsed, text, UsageError } from "./args.ts";
 import { type Command, NotFoundError } from "./command.ts";
+import { doctorCommand } from "./doctor-command.ts";
 import { EXIT } from "./help.ts";
 import { human, renderNext, shortTime } from "./render.ts";
 
@@ -168,24 +168,7 @@ export const stackCommands: Record<string, Command> = {
         return EXIT.ok;
       }),
   },
-  doctor: {
-    flags: {},
-    run: ({ out, withConnection }) =>
-      withConnection(async (conn) => {
-        const checks = await doctor(conn);
-        const mark = {
-          ok: out.paint("green", "ok  "),
-          warn: out.paint("yellow", "warn"),
-          fail: out.paint("red", "FAIL"),
-        };
-        out.list({ checks }, checks, [
-          ["", (c) => mark[c.level]],
-          ["CHECK", (c) => c.name],
-          ["DETAIL", (c) => c.detail],
-        ]);
-        return checks.some((c) => c.level === "fail") ? EXIT.error : EXIT.ok;
-      }),
-  },
+  doctor: doctorCommand,
   dashboard: {
     flags: {
       port: { kind: "string", help: "port (default: a free one)" },

@@ -61,6 +61,7 @@ export async function resolveStack(options: ConnectOptions = {}): Promise<StackI
   if (options.stack) {
     if (!region)
       throw new JobValidationError("region", "--stack needs a region: --region or AWS_REGION");
+    // Its endpoint comes from process.env, where the SDK clients that follow read theirs.
     return fromOutputs(options.stack, region, await stackOutputs(options.stack, { region }));
   }
   if (hasDeploymentEnvironment(env)) {
@@ -127,10 +128,18 @@ export function defaultActor(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function connect(
   info: StackInfo,
-  options: { actor?: string; logger?: JobLogger; redact?: Redact; deps?: JobDeps } = {},
+  options: {
+    actor?: string;
+    logger?: JobLogger;
+    redact?: Redact;
+    deps?: JobDeps;
+    /** Clients of the caller's (tests with injected faults); closed with the connection. */
+    clients?: AwsClients;
+  } = {},
 ): Connection {
   // A local stack's servers take any key; a deployment's clients use the default chain.
-  const clients = clientsFor(info, info.endpoints ? { credentials: LOCAL_CREDENTIALS } : {});
+  const clients =
+    options.clients ?? clientsFor(info, info.endpoints ? { credentials: LOCAL_CREDENTIALS } : {});
   const jobs =
     options.deps ??
     createJobSystem({
@@ -145,7 +154,13 @@ export function connect(
     queues: new SqsQueueInspector(clients.sqs, info.queueUrls, dlqs),
     schedules: info.scheduleGroup
       ? new SchedulerAdmin(clients.scheduler, info.scheduleGroup)
-      : { list: async () => [], setState: async () => "missing" },
+      : {
+          list: async () => [],
+          group: async () => {
+            throw new NoStackError("no schedule group known");
+          },
+          setState: async () => "missing",
+        },
     redrive: ({ lanes, onMessage }) =>
       redriveDeadLetters(clients, info, jobs, {
         ...(lanes ? { only: lanes } : {}),

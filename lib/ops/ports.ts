@@ -39,6 +39,8 @@ export interface StandingSchedule {
 export interface ScheduleAdmin {
   /** Every schedule in the group (recurring `job-*` and one-time `at-*`). */
   list(): Promise<StandingSchedule[]>;
+  /** The group itself (`GetScheduleGroup`): throws `ResourceNotFoundException` when it does not exist. */
+  group(): Promise<{ name: string; state?: string }>;
   /**
    * Enables or disables a schedule without deleting it; `missing` when there is none. A
    * `rate()` schedule counts from its start date, which EventBridge refuses in the past on an

@@ -6,6 +6,7 @@ import type { Job } from "../jobs/job.ts";
 import type { JobLogger } from "../log.ts";
 import type { JobMetrics } from "../metrics.ts";
 import { PluginRules } from "../plugin-rules.ts";
+import { probeRegistration, registerProbeWorker } from "../probe-plugin.ts";
 import {
   StartupGate,
   type StartupScheduling,
@@ -81,6 +82,8 @@ export class JobQueueHost {
         this.gate.skips("cancelJobs") ? undefined : (await jobs()).cancelJobs(f),
       getJob: async (id) => (await jobs()).getJob(id),
     };
+    // The built-in probe (`bgjobs doctor --probe`) runs wherever jobs run: see lib/probe-plugin.ts.
+    this.registerPlugin(probeRegistration);
   }
 
   /**
@@ -114,6 +117,7 @@ export class JobQueueHost {
     }
     this.state = "started";
     this.settle.resolve(this.backend);
+    await registerProbeWorker(this.backgroundJobs);
   }
 
   /**

@@ -79,6 +79,7 @@ describe("operator grants", () => {
         "dynamodb:GetItem",
         "dynamodb:Query",
         "scheduler:GetSchedule",
+        "scheduler:GetScheduleGroup",
         "scheduler:ListSchedules",
         "sqs:ChangeMessageVisibility",
         "sqs:GetQueueAttributes",
@@ -99,6 +100,7 @@ describe("operator grants", () => {
     expect(grants["sqs:ReceiveMessage"]).toEqual(queueArns(jobs.deadLetterQueues));
     expect(grants["scheduler:GetSchedule"]).toEqual([schedules]);
     expect(JSON.stringify(grants["scheduler:GetSchedule"])).toContain(":schedule/");
+    expect(grants["scheduler:GetScheduleGroup"]).toEqual([arn(jobs.scheduleGroup, "Arn")]);
     expect(grants["scheduler:ListSchedules"]).toEqual(["*"]);
     expect(grants["cloudformation:DescribeStacks"]).toEqual([{ Ref: "AWS::StackId" }]);
   });

@@ -31,7 +31,11 @@ it("prints the dashboard URL, writes stack.json while it runs, and removes it on
     const file = join(data.dir, "stack.json");
     const info = JSON.parse(readFileSync(file, "utf8"));
     expect(info.pid).toBe(child.pid);
-    expect(info.cleanup).toEqual({ "saveImage/local": 7, "sitemaps/generate": 3 });
+    expect(info.cleanup).toEqual({
+      "bgjobs/probe": 1, // the built-in probe's (lib/probe-plugin.ts)
+      "saveImage/local": 7,
+      "sitemaps/generate": 3,
+    });
     const login = await fetch(url, { redirect: "manual" });
     expect(login.status).toBe(303);
     const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] as string;

@@ -8,6 +8,24 @@ import {
 import type { LaneName } from "../../resources.ts";
 import type { DeadLetter, QueueDepth, QueueInspector } from "../ports.ts";
 
+/** A lane's or DLQ's attributes could not be read: names the queue, keeps the SDK's error as cause. */
+export class QueueReadError extends Error {
+  override name = "QueueReadError";
+
+  constructor(
+    readonly queueUrl: string,
+    cause: unknown,
+  ) {
+    const name = (cause as Error)?.name;
+    const message = (cause as Error)?.message ?? String(cause);
+    const said =
+      !name || name === "Error" || name === "ServiceUnreachableError"
+        ? message
+        : `${name}: ${message}`;
+    super(`queue ${queueUrl}: ${said}`, { cause });
+  }
+}
+
 /** How long a peeked dead letter stays hidden if making it visible again fails. */
 const PEEK_VISIBILITY_SECONDS = 30;
 const MAX_RECEIVES = 20;
@@ -82,17 +100,22 @@ export class SqsQueueInspector implements QueueInspector {
   }
 
   private async attributes(QueueUrl: string): Promise<Record<string, string>> {
-    const { Attributes = {} } = await this.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl,
-        AttributeNames: [
-          "ApproximateNumberOfMessages",
-          "ApproximateNumberOfMessagesNotVisible",
-          "ApproximateNumberOfMessagesDelayed",
-        ],
-      }),
-    );
-    return Attributes;
+    try {
+      const { Attributes = {} } = await this.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl,
+          AttributeNames: [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+          ],
+        }),
+      );
+      return Attributes;
+    } catch (error) {
+      // The SDK's QueueDoesNotExist does not say which of the six queues.
+      throw new QueueReadError(QueueUrl, error);
+    }
   }
 }
 

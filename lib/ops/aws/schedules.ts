@@ -1,6 +1,7 @@
 import {
   GetScheduleCommand,
   type GetScheduleCommandOutput,
+  GetScheduleGroupCommand,
   ListSchedulesCommand,
   type SchedulerClient,
   UpdateScheduleCommand,
@@ -38,6 +39,11 @@ export class SchedulerAdmin implements ScheduleAdmin {
       NextToken = page.NextToken;
     } while (NextToken);
     return schedules;
+  }
+
+  async group(): Promise<{ name: string; state?: string }> {
+    const group = await this.client.send(new GetScheduleGroupCommand({ Name: this.groupName }));
+    return { name: group.Name ?? this.groupName, ...(group.State ? { state: group.State } : {}) };
   }
 
   async setState(

@@ -1,5 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { ServiceUnreachableError } from "../../aws/unreachable.ts";
+import { endpointFromEnvironment } from "../../environment.ts";
 
 /** AWS credentials as the SDK's default provider chain resolves them. */
 export interface Credentials {
@@ -16,17 +18,24 @@ export class StackOutputsError extends Error {
  * A stack's CloudFormation outputs (`DescribeStacks`), by key. The package ships no
  * CloudFormation client, so this is the one Query API call it needs, signed with SigV4 using
  * the SDK's default credential chain (`AWS_PROFILE`, `--profile`, SSO, environment, roles).
- * `AWS_ENDPOINT_URL_CLOUDFORMATION` (the SDK's own variable) points it elsewhere.
+ * `AWS_ENDPOINT_URL_CLOUDFORMATION`, else `AWS_ENDPOINT_URL` (the SDK's variables, in its
+ * order) point it elsewhere. A server that does not answer is a `ServiceUnreachableError`
+ * naming CloudFormation, the URL and the cause.
  *
  * @example await stackOutputs("BackgroundJobs", { region: "eu-west-1" }) // { JobsTableName: "..." }
  */
 export async function stackOutputs(
   stackName: string,
-  options: { region: string; endpoint?: string; credentials?: Credentials },
+  options: {
+    region: string;
+    endpoint?: string;
+    credentials?: Credentials;
+    env?: NodeJS.ProcessEnv;
+  },
 ): Promise<Record<string, string>> {
   const endpoint =
     options.endpoint ??
-    process.env.AWS_ENDPOINT_URL_CLOUDFORMATION ??
+    endpointFromEnvironment("CloudFormation", options.env) ??
     `https://cloudformation.${options.region}.amazonaws.com/`;
   const credentials = options.credentials ?? (await defaultCredentials(options.region));
   const body = new URLSearchParams({
@@ -45,7 +54,12 @@ export async function stackOutputs(
     now: new Date(),
     contentType: "application/x-www-form-urlencoded; charset=utf-8",
   });
-  const response = await fetch(url, { method: "POST", headers, body });
+  let response: Response;
+  try {
+    response = await fetch(url, { method: "POST", headers, body });
+  } catch (error) {
+    throw new ServiceUnreachableError("CloudFormation", url.origin, error);
+  }
   const text = await response.text();
   if (!response.ok) {
     const code = tag(text, "Code") ?? String(response.status);
