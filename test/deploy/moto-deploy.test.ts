@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { GetRoleCommand, GetRolePolicyCommand, ListRolePoliciesCommand } from "@aws-sdk/client-iam";
 import {
@@ -16,6 +19,7 @@ import { SchedulerFiringLoop } from "./firing-loop.ts";
 import { type DeployedFunction, loadDeployedFunction } from "./lambda-runtime.ts";
 import { deployOnMoto, MOTO_CREDENTIALS, type MotoDeployment } from "./moto-deployment.ts";
 import { MOTO_ACCOUNT, MOTO_REGION, motoTestsRun } from "./moto-server.ts";
+import { REPO } from "./moto-template.ts";
 import { deployedMappings, LambdaSqsPoller, queueName } from "./poller.ts";
 import { REPEAT, RUNS_KEY, type ScenarioRun } from "./scenario-plugins.ts";
 
@@ -26,6 +30,8 @@ import { REPEAT, RUNS_KEY, type ScenarioRun } from "./scenario-plugins.ts";
  * not against the template. The template's changes for moto are in moto-template.ts.
  */
 const RUNS = motoTestsRun("moto deploy tests");
+const run = promisify(execFile);
+const BGJOBS = join(REPO, "bin", "bgjobs.js");
 const STACK = "MotoDeployJobs";
 let deployed: MotoDeployment;
 
@@ -281,6 +287,7 @@ describe.skipIf(!RUNS)("cdk deploy onto moto server", () => {
 /** A job the scenario schedules, and what must become of it. */
 interface Expected {
   id: string;
+  type: string;
   status: "completed" | "failed" | "cancelled";
   runs: number;
 }
@@ -384,7 +391,7 @@ describe.skipIf(!RUNS)("the deployed system runs on moto", () => {
         const data = { n, priority, amount: 1e21, nested: { list: [1, "two", null] } };
         const job = await jobs.scheduleJob({ type: "moto/succeed", data, priority });
         succeeded.push({ id: job._id, data });
-        expected.push({ id: job._id, status: "completed", runs: 1 });
+        expected.push({ id: job._id, type: job.type, status: "completed", runs: 1 });
       }
     }
     const retried = await jobs.scheduleJob({
@@ -392,15 +399,15 @@ describe.skipIf(!RUNS)("the deployed system runs on moto", () => {
       data: { succeedOnAttempt: 3 },
       retry: { retries: 3, wait: 1000 },
     });
-    expected.push({ id: retried._id, status: "completed", runs: 3 });
+    expected.push({ id: retried._id, type: retried.type, status: "completed", runs: 3 });
     const exhausted = await jobs.scheduleJob({
       type: "moto/flaky",
       data: { succeedOnAttempt: 9 },
       retry: { retries: 1, wait: 1000 },
     });
-    expected.push({ id: exhausted._id, status: "failed", runs: 2 });
+    expected.push({ id: exhausted._id, type: exhausted.type, status: "failed", runs: 2 });
     const fatal = await jobs.scheduleJob({ type: "moto/fatal", data: {}, retry: { retries: 5 } });
-    expected.push({ id: fatal._id, status: "failed", runs: 1 });
+    expected.push({ id: fatal._id, type: fatal.type, status: "failed", runs: 1 });
 
     for (const { id, data } of succeeded) {
       const doc = await wait(id, "completed");
@@ -419,7 +426,7 @@ describe.skipIf(!RUNS)("the deployed system runs on moto", () => {
     await wait(held._id, "running");
     await jobs.cancelJobs({ type: "moto/hold" });
     expect((await wait(held._id, "cancelled"))._id).toBe(held._id);
-    expected.push({ id: held._id, status: "cancelled", runs: 1 });
+    expected.push({ id: held._id, type: held.type, status: "cancelled", runs: 1 });
 
     // Its first attempt fails; the retry waits 10 minutes: cancelled while waiting.
     const data = { succeedOnAttempt: 2, waits: true };
@@ -431,7 +438,7 @@ describe.skipIf(!RUNS)("the deployed system runs on moto", () => {
     await wait(waiting._id, "waiting");
     await jobs.cancelJobs({ type: "moto/flaky", data });
     await wait(waiting._id, "cancelled");
-    expected.push({ id: waiting._id, status: "cancelled", runs: 1 });
+    expected.push({ id: waiting._id, type: waiting.type, status: "cancelled", runs: 1 });
   });
 
   async function deadLetters(lane: LaneName): Promise<number> {
@@ -473,7 +480,7 @@ describe.skipIf(!RUNS)("the deployed system runs on moto", () => {
     expect(report.redriven).toEqual([{ jobId: stranded._id, lane: "low" }]);
     expect(report.dropped.map((d) => [d.lane, d.body])).toEqual([["low", "{not json"]]);
     await wait(stranded._id, "completed");
-    expected.push({ id: stranded._id, status: "completed", runs: 1 });
+    expected.push({ id: stranded._id, type: stranded.type, status: "completed", runs: 1 });
     expect(await deadLetters("low")).toBe(0);
   });
 
@@ -486,7 +493,7 @@ describe.skipIf(!RUNS)("the deployed system runs on moto", () => {
     );
     const occurrence = runsOf().find((run) => run.type === REPEAT.type) as ScenarioRun;
     await wait(occurrence.id, "completed");
-    expected.push({ id: occurrence.id, status: "completed", runs: 1 });
+    expected.push({ id: occurrence.id, type: occurrence.type, status: "completed", runs: 1 });
     expect(firing.fired.filter((f) => f.duplicate).length).toBeGreaterThan(0);
   });
 
@@ -508,9 +515,54 @@ describe.skipIf(!RUNS)("the deployed system runs on moto", () => {
       expect((await client.context.backgroundJobs.getJob(job.id))?._doc.status).toBe(job.status);
   });
 
-  // Waits for branch h-probe (bgjobs endpoint resolution, doctor's schedule-group check).
-  it.todo("bgjobs doctor --stack and bgjobs jobs list --stack work with only AWS_ENDPOINT_URL set");
+  it("bgjobs doctor --stack --probe and bgjobs jobs list --stack work with only AWS_ENDPOINT_URL set", async () => {
+    // The poller above stands in for the event source mappings while the probe waits.
+    const doctor = await bgjobs(["doctor", "--stack", STACK, "--probe", "--probe-timeout", "45s"]);
+    expect({ code: doctor.code, stderr: doctor.stderr }, doctor.stdout).toEqual({
+      code: 0,
+      stderr: "",
+    });
+    for (const lane of LANES)
+      expect(doctor.stdout).toMatch(
+        new RegExp(`^ok\\s+\\tprobe ${lane}\\tstarted [\\d.]+ s after scheduling`, "m"),
+      );
+    const list = await bgjobs([
+      "jobs",
+      "list",
+      "--stack",
+      STACK,
+      "--type",
+      "moto/succeed",
+      "--json",
+    ]);
+    expect({ code: list.code, stderr: list.stderr }).toEqual({ code: 0, stderr: "" });
+    const listed = JSON.parse(list.stdout) as { jobs: { id: string; status: string }[] };
+    const succeeded = expected.filter((job) => job.type === "moto/succeed");
+    expect(new Map(listed.jobs.map((job) => [job.id, job.status]))).toEqual(
+      new Map(succeeded.map((job) => [job.id, "completed"])),
+    );
+  });
 });
+
+/**
+ * `bgjobs` as a user runs it against the deployment (bin/bgjobs.js, its own process), with
+ * only the region, credentials and `AWS_ENDPOINT_URL` in its environment.
+ */
+async function bgjobs(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ...deployed.awsEnv,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BGJOBS, ...argv], { env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
 
 /** A value for each lane. */
 function perLane<T>(value: (lane: LaneName) => T): Record<LaneName, T> {
