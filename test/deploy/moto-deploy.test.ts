@@ -484,6 +484,35 @@ describe.skipIf(!RUNS)("the deployed system runs on moto", () => {
     expect(await deadLetters("low")).toBe(0);
   });
 
+  it("bgjobs doctor --stack --probe and bgjobs jobs list --stack work with only AWS_ENDPOINT_URL set", async () => {
+    // The poller above stands in for the event source mappings while the probe waits.
+    const doctor = await bgjobs(["doctor", "--stack", STACK, "--probe", "--probe-timeout", "45s"]);
+    expect({ code: doctor.code, stderr: doctor.stderr }, doctor.stdout).toEqual({
+      code: 0,
+      stderr: "",
+    });
+    for (const lane of LANES)
+      expect(doctor.stdout).toMatch(
+        new RegExp(`^ok\\s+\\tprobe ${lane}\\tstarted [\\d.]+ s after scheduling`, "m"),
+      );
+    const list = await bgjobs([
+      "jobs",
+      "list",
+      "--stack",
+      STACK,
+      "--type",
+      "moto/succeed",
+      "--json",
+    ]);
+    // The count goes to stderr ("7 jobs (read 14)"), the JSON to stdout.
+    expect(list.code, list.stderr).toBe(0);
+    const listed = JSON.parse(list.stdout) as { jobs: { id: string; status: string }[] };
+    const succeeded = expected.filter((job) => job.type === "moto/succeed");
+    expect(new Map(listed.jobs.map((job) => [job.id, job.status]))).toEqual(
+      new Map(succeeded.map((job) => [job.id, "completed"])),
+    );
+  });
+
   it("fires the repeat through the firing loop (moto never fires schedules): one run per occurrence, duplicates skipped", async () => {
     // Scheduler fires at minute boundaries: up to a minute from the startup's arming.
     await waitUntil(
@@ -513,35 +542,6 @@ describe.skipIf(!RUNS)("the deployed system runs on moto", () => {
     expect(report).toBeTypeOf("object");
     for (const job of expected)
       expect((await client.context.backgroundJobs.getJob(job.id))?._doc.status).toBe(job.status);
-  });
-
-  it("bgjobs doctor --stack --probe and bgjobs jobs list --stack work with only AWS_ENDPOINT_URL set", async () => {
-    // The poller above stands in for the event source mappings while the probe waits.
-    const doctor = await bgjobs(["doctor", "--stack", STACK, "--probe", "--probe-timeout", "45s"]);
-    expect({ code: doctor.code, stderr: doctor.stderr }, doctor.stdout).toEqual({
-      code: 0,
-      stderr: "",
-    });
-    for (const lane of LANES)
-      expect(doctor.stdout).toMatch(
-        new RegExp(`^ok\\s+\\tprobe ${lane}\\tstarted [\\d.]+ s after scheduling`, "m"),
-      );
-    const list = await bgjobs([
-      "jobs",
-      "list",
-      "--stack",
-      STACK,
-      "--type",
-      "moto/succeed",
-      "--json",
-    ]);
-    // The count goes to stderr ("7 jobs (read 14)"), the JSON to stdout.
-    expect(list.code, list.stderr).toBe(0);
-    const listed = JSON.parse(list.stdout) as { jobs: { id: string; status: string }[] };
-    const succeeded = expected.filter((job) => job.type === "moto/succeed");
-    expect(new Map(listed.jobs.map((job) => [job.id, job.status]))).toEqual(
-      new Map(succeeded.map((job) => [job.id, "completed"])),
-    );
   });
 });
 
