@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const WATCHDOG = fileURLToPath(new URL("../../lib/local/watchdog.mjs", import.meta.url));
 
 /** Where moto's server comes from, for the one line a skipped run prints. */
 const INSTALL_HINT = "pip install 'moto[server]'";
@@ -63,16 +66,19 @@ async function freePort(): Promise<number> {
 
 /**
  * Starts `moto_server` on 127.0.0.1 and a free port and resolves once it answers HTTP.
- * The caller stops it (`stop()`); a server that does not answer within `readyMs` is killed and
+ * The caller stops it (`stop()`); a watchdog kills it if this process dies first; a server that does not answer within `readyMs` is killed and
  * the error carries what it printed.
  *
  * @example const moto = await startMotoServer(); ...; await moto.stop();
  */
 export async function startMotoServer(readyMs = 30_000): Promise<MotoServer> {
   const port = await freePort();
-  const child = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  // Under the local stack's watchdog: moto dies with this process, even on SIGKILL.
+  const child = spawn(
+    process.execPath,
+    [WATCHDOG, String(process.pid), "moto_server", "-H", "127.0.0.1", "-p", String(port)],
+    { stdio: ["pipe", "ignore", "pipe"] },
+  );
   let printed = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     printed = (printed + chunk.toString()).slice(-4000);
