@@ -10,6 +10,8 @@ const SLOWEST = [
   "test/reaction/full-api.test.ts",
   "test/model/lifecycle.model.test.ts",
   "test/faults/delivery.test.ts",
+  // cdk synth, bootstrap and deploy onto moto, then up to a minute's wait for a repeat.
+  "test/deploy/moto-deploy.test.ts",
 ];
 
 /** vitest's own order (failed first, then by last duration or size), the slowest files ahead. */

@@ -44,8 +44,14 @@ export async function failRun(
   const record = await deps.store.settleRun(job._id, run.runId, changes);
   if (!record) return fenced(deps, job, run, "fail");
   job._doc = toDoc(record);
-  run.markSettled();
-  await afterFailed(deps, record, run.runId, failure.value ?? failure, fatal);
+  // Settled: nothing else may fail or time this run out. But the run ends (and a Lambda
+  // invocation may return, freezing its process) only once the retry's message is sent.
+  run.settled = true;
+  try {
+    await afterFailed(deps, record, run.runId, failure.value ?? failure, fatal);
+  } finally {
+    run.markSettled();
+  }
   return true;
 }
 

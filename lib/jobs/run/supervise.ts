@@ -43,10 +43,13 @@ export async function superviseRun(
   void run.ended.then(woken);
   try {
     for (;;) {
+      // Settled, the run is over once what settling sends is sent (a retry's message).
+      if (run.settled) return await run.ended;
       if (isOver(run) || stopping?.aborted) return;
       const remaining = run.leaseUntil - deps.clock.now();
       if (remaining <= 0) break;
       await deps.clock.sleep(Math.min(remaining, deps.settings.runCheckIntervalMs), wake.signal);
+      if (run.settled) return await run.ended;
       if (isOver(run) || stopping?.aborted) return;
       if (run.leaseUntil > deps.clock.now()) await checkRecord(deps, run);
     }
