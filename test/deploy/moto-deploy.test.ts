@@ -7,6 +7,7 @@ import {
   GetFunctionConfigurationCommand,
   ListEventSourceMappingsCommand,
 } from "@aws-sdk/client-lambda";
+import { GetBucketEncryptionCommand } from "@aws-sdk/client-s3";
 import { ListSchedulesCommand } from "@aws-sdk/client-scheduler";
 import { GetQueueAttributesCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -107,6 +108,7 @@ describe.skipIf(!RUNS)("cdk deploy onto moto server", () => {
       stackOutputNames.tableName,
       stackOutputNames.scheduleGroup,
       stackOutputNames.schedulerRoleArn,
+      stackOutputNames.payloadBucket,
       ...LANES.flatMap((lane) => [
         stackOutputNames.queueUrl(lane),
         stackOutputNames.deadLetterQueueUrl(lane),
@@ -115,6 +117,18 @@ describe.skipIf(!RUNS)("cdk deploy onto moto server", () => {
     expect(Object.keys(deployed.outputs).sort()).toEqual(expected.sort());
     expect(deployed.outputs[stackOutputNames.scheduleGroup]).toBe(`${STACK}-jobs`);
     expect(deployed.createdGroups).toEqual([`${STACK}-jobs`]);
+  });
+
+  it("made the payload bucket, encrypted", async () => {
+    // moto's CloudFormation applies a bucket's BucketEncryption and Tags only: it skips the
+    // public access block, the lifecycle rule and the TLS-only policy (test/infra asserts
+    // those on the template).
+    const Bucket = deployed.outputs[stackOutputNames.payloadBucket];
+    const encryption = await deployed.clients.s3.send(new GetBucketEncryptionCommand({ Bucket }));
+    expect(
+      encryption.ServerSideEncryptionConfiguration?.Rules?.[0]?.ApplyServerSideEncryptionByDefault
+        ?.SSEAlgorithm,
+    ).toBe("AES256");
   });
 
   it("made the job table with its key and both indexes", async () => {

@@ -31,7 +31,7 @@ describe("a start that fails", () => {
       },
     });
     await expect(app.start()).rejects.toThrow("plugin startup failed");
-    expect(endpoints).toHaveLength(3);
+    expect(endpoints).toHaveLength(4); // DynamoDB, SQS, Scheduler, S3 (fauxqs's SQS port)
     await waitUntil(
       async () => !(await Promise.all(endpoints.map(accepts))).some(Boolean),
       10_000,
