@@ -9,11 +9,12 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import type { PayloadStore } from "../jobs/payload.ts";
+import { PAYLOAD_PREFIX, type PayloadStore } from "../jobs/payload.ts";
 
 /**
  * Payloads above this go up in parts of this size: S3 takes up to 5 GiB in one PUT, but a
@@ -34,6 +35,14 @@ export class S3Payloads implements PayloadStore {
     private readonly s3: S3Client,
     readonly bucket: string,
   ) {}
+
+  /** Whether the bucket holds any payload (one ListObjectsV2 of at most one key). */
+  async holdsAny(): Promise<boolean> {
+    const { KeyCount = 0 } = await this.s3.send(
+      new ListObjectsV2Command({ Bucket: this.bucket, Prefix: PAYLOAD_PREFIX, MaxKeys: 1 }),
+    );
+    return KeyCount > 0;
+  }
 
   async put(key: string, body: string, sha256: string): Promise<void> {
     const bytes = Buffer.from(body, "utf8");

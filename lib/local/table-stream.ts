@@ -42,6 +42,11 @@ export async function readTableStream(options: {
   tableName: string;
   logger: JobLogger;
   onRecords(records: StreamRecord[]): Promise<unknown>;
+  /**
+   * Whether the stream is worth reading now (default: always). The timer asks before each
+   * pass; `drain()` reads regardless. Records stay on the stream until read.
+   */
+  worthReading?(): Promise<boolean>;
 }): Promise<TableStreamReader> {
   const { Table } = await options.dynamodb.send(
     new DescribeTableCommand({ TableName: options.tableName }),
@@ -148,7 +153,8 @@ export async function readTableStream(options: {
   const schedule = (ms: number) => {
     if (stopped) return;
     timer = setTimeout(async () => {
-      const found = await pass();
+      const worth = options.worthReading ? await options.worthReading().catch(() => true) : true;
+      const found = worth && (await pass());
       schedule(found ? 0 : IDLE_POLL_MS);
     }, ms);
   };

@@ -97,16 +97,20 @@ describe("a server that does not answer", () => {
     awsEnvironment({ AWS_ENDPOINT_URL: url });
     const clients = createClients({ region: "us-east-1" });
     try {
-      const calls = [
-        ["DynamoDB", clients.dynamodb.send(new ListTablesCommand({}))],
-        ["SQS", clients.sqs.send(new ListQueuesCommand({}))],
-        ["Scheduler", clients.scheduler.send(new ListScheduleGroupsCommand({}))],
-      ] as const;
-      for (const [service, call] of calls) {
-        const error = await call.then(
+      // Each call's failure is caught as it is made: the three fail at once, and one awaited
+      // later would be an unhandled rejection meanwhile.
+      const failure = (call: Promise<unknown>) =>
+        call.then(
           () => undefined,
           (e: unknown) => e,
         );
+      const calls = [
+        ["DynamoDB", failure(clients.dynamodb.send(new ListTablesCommand({})))],
+        ["SQS", failure(clients.sqs.send(new ListQueuesCommand({})))],
+        ["Scheduler", failure(clients.scheduler.send(new ListScheduleGroupsCommand({})))],
+      ] as const;
+      for (const [service, failed] of calls) {
+        const error = await failed;
         expect(error).toBeInstanceOf(ServiceUnreachableError);
         expect((error as Error).message).toBe(
           `cannot reach ${service} at ${url}: connect ECONNREFUSED ${url.slice(7)}`,
