@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dispatcherHandler, reconcilerHandler } from "../../lambdas/handlers.ts";
 import { createClients } from "../../lib/aws/clients.ts";
 import { DynamoJobStore } from "../../lib/aws/dynamo/job-store.ts";
@@ -48,6 +48,13 @@ const stack = useLocalApp({ reconcileIntervalMs: 3_600_000 }, [
     },
   },
 ]);
+/** The environment as it was: restored after, for the files that run next in this worker. */
+const savedEnvironment = { ...process.env };
+afterAll(() => {
+  for (const name of Object.keys(process.env))
+    if (!(name in savedEnvironment)) delete process.env[name];
+  Object.assign(process.env, savedEnvironment);
+});
 beforeAll(() => {
   Object.assign(process.env, {
     AWS_REGION: stack.app.local.region,
