@@ -4,7 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoJobStore } from "../../lib/aws/dynamo/job-store.ts";
 import { JobValidationError } from "../../lib/errors.ts";
 import {
@@ -21,6 +21,7 @@ import type { JobRecord, JsonObject } from "../../lib/jobs/types.ts";
 import { type LocalStack, startLocalStack } from "../../lib/local/stack.ts";
 import { MemoryJobStore } from "../../lib/memory/job-store.ts";
 import { captureLogger } from "../support/capture-logger.ts";
+import { sharedDynamoDbEndpoint } from "../support/local-app.ts";
 import { FakeClock } from "../support/memory/clock.ts";
 
 /** Fake time far past the real one: DynamoDB Local's TTL sweeper must not touch our records. */
@@ -657,7 +658,7 @@ let stack: LocalStack | undefined;
 beforeAll(async () => {
   stack = await startLocalStack({
     logger: captureLogger(),
-    dynamodbEndpoint: inject("dynamodbEndpoint"),
+    dynamodbEndpoint: sharedDynamoDbEndpoint(),
   });
 });
 

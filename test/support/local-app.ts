@@ -18,11 +18,21 @@ import {
 import type { JobDoc, JobStatus } from "../../lib/jobs/types.ts";
 
 /**
- * Local options that put an app's table on the suite's one DynamoDB Local (started by
- * `test/global-setup.ts`) instead of a JVM of its own; the app deletes its table on stop.
+ * This worker's DynamoDB Local of the suite's (one per worker, started by
+ * `test/global-setup.ts`): vitest numbers a run's workers from 1 in `VITEST_POOL_ID`.
+ */
+export function sharedDynamoDbEndpoint(): string {
+  const endpoints = inject("dynamodbEndpoints");
+  const worker = Math.max(1, Number(process.env.VITEST_POOL_ID) || 1);
+  return endpoints[(worker - 1) % endpoints.length] as string;
+}
+
+/**
+ * Local options that put an app's table on the worker's shared DynamoDB Local instead of a
+ * JVM of its own; the app deletes its table on stop.
  */
 export function onSharedDynamoDb(local: LocalBackendOptions = {}): LocalBackendOptions {
-  return { dynamodbEndpoint: inject("dynamodbEndpoint"), ...local };
+  return { dynamodbEndpoint: sharedDynamoDbEndpoint(), ...local };
 }
 
 /**
@@ -42,7 +52,7 @@ export function restartableTable(): {
     async drop() {
       const client = new DynamoDBClient({
         region: "us-east-1",
-        endpoint: inject("dynamodbEndpoint"),
+        endpoint: sharedDynamoDbEndpoint(),
         credentials: LOCAL_CREDENTIALS,
       });
       try {

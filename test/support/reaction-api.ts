@@ -56,8 +56,16 @@ export async function startReactionApi(
 ): Promise<ReactionTestApi> {
   const api = new ReactionAPICore({});
   // Reaction's appEvents is one object per process, stopped by every api.stop(): a test file
-  // that starts several APIs resumes it for each.
-  (api.context.appEvents as { resume?(): void }).resume?.();
+  // that starts several APIs resumes it for each, and the listeners this API's plugins and its
+  // test add go with it on stop (a later file's email test must not meet this one's sender).
+  const appEvents = api.context.appEvents as {
+    resume?(): void;
+    handlers?: Record<string, unknown[]>;
+  };
+  appEvents.resume?.();
+  const listenersBefore = Object.fromEntries(
+    Object.entries(appEvents.handlers ?? {}).map(([name, list]) => [name, [...list]]),
+  );
   await api.registerPlugins({
     // The example app's stand-in for the shop, settings and authorization plugins.
     shop: registerShop,
@@ -79,6 +87,10 @@ export async function startReactionApi(
   }
   const stop = async () => {
     await api.stop();
+    if (appEvents.handlers) {
+      for (const name of Object.keys(appEvents.handlers))
+        appEvents.handlers[name] = listenersBefore[name] ?? [];
+    }
     await db.close(); // mongo-mock keeps the process alive until its databases are closed
     await client.close();
   };
