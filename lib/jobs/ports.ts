@@ -6,6 +6,7 @@
 import type { JobLane } from "../resources.ts";
 import type { JobRecord, JobStatus, ScheduleRefusal, ScheduleRefusalNote } from "./types.ts";
 
+export type { Delivery, DeliveryOutcome } from "./delivery.ts";
 export type { JobListPage, JobListQuery } from "./list/query.ts";
 export type { ScheduleRefusal, ScheduleRefusalNote } from "./types.ts";
 
@@ -232,24 +233,3 @@ export interface ScheduleArmer {
   /** Deletes a schedule; a missing one is fine. */
   remove(name: string): Promise<void>;
 }
-
-// ---- deliveries (what a lane hands the dispatcher) ---------------------------------------------
-
-/** One received message, whatever carried it (an SQS event, the local poller, the model check). */
-export interface Delivery {
-  /** The carrier's id for it (outcomes answer by it). */
-  messageId: string;
-  /** The parsed message, or `null` when the body is not one of ours (poison). */
-  message: JobMessage | null;
-  /** The raw body, for the one log line a poison message gets. */
-  body: string;
-  /** How often it has been received, this time included. */
-  receiveCount: number;
-  /** The lane it came from, when known (a deferred message's fresh copy goes back there). */
-  lane?: JobLane;
-}
-
-/** What to do with a delivery: drop it (done with), or have it come back after a pause. */
-export type DeliveryOutcome =
-  | { messageId: string; outcome: "acknowledged" }
-  | { messageId: string; outcome: "retry"; delaySeconds: number };

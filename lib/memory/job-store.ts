@@ -16,6 +16,7 @@ import { followStatus, indexKeys } from "../jobs/index-keys.ts";
 import { openKeysToRead } from "../jobs/keys.ts";
 import type { JobRecord, JobStatus } from "../jobs/types.ts";
 import { Faults } from "./faults.ts";
+import { MemoryScheduleRefusals } from "./schedule-refusals.ts";
 
 /** Entries a `dueIn` page holds. */
 const DUE_PAGE = 50;
@@ -54,7 +55,7 @@ export class MemoryJobStore implements JobStore {
   /** The types registry (the adapter's `#types` item). */
   private readonly types = new Set<string>();
   /** Refused schedules (the adapter's `#refusals` item), by key. */
-  private readonly refusals = new Map<string, ScheduleRefusal>();
+  private readonly refusals = new MemoryScheduleRefusals();
 
   constructor(
     private readonly clock: Clock,
@@ -306,25 +307,12 @@ export class MemoryJobStore implements JobStore {
 
   async noteScheduleRefusal(key: string, note: ScheduleRefusalNote | null): Promise<void> {
     this.faults.check("noteScheduleRefusal");
-    if (note === null) {
-      this.refusals.delete(key);
-      return;
-    }
-    const before = this.refusals.get(key);
-    const copy = JSON.parse(JSON.stringify(note)) as ScheduleRefusalNote;
-    this.refusals.set(key, {
-      ...copy,
-      key,
-      count: (before?.count ?? 0) + 1,
-      firstAt: before?.firstAt ?? note.at,
-    });
+    this.refusals.note(key, note);
   }
 
   async scheduleRefusals(): Promise<ScheduleRefusal[]> {
     this.faults.check("scheduleRefusals");
-    return [...this.refusals.values()]
-      .map((refusal) => structuredClone(refusal))
-      .sort((a, b) => b.at - a.at || a.key.localeCompare(b.key));
+    return this.refusals.all();
   }
 
   /**
