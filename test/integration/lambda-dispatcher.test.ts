@@ -3,6 +3,7 @@ import { dispatcherHandler, reconcilerHandler } from "../../lambdas/handlers.ts"
 import { createClients } from "../../lib/aws/clients.ts";
 import { DynamoJobStore } from "../../lib/aws/dynamo/job-store.ts";
 import type { Plugin, WorkerHandle } from "../../lib/index.ts";
+import { restoreEnvironment } from "../support/cli.ts";
 import { useLocalApp, waitForStatus } from "../support/local-app.ts";
 import { sqsEvent } from "../support/sqs-event.ts";
 
@@ -50,11 +51,7 @@ const stack = useLocalApp({ reconcileIntervalMs: 3_600_000 }, [
 ]);
 /** The environment as it was: restored after, for the files that run next in this worker. */
 const savedEnvironment = { ...process.env };
-afterAll(() => {
-  for (const name of Object.keys(process.env))
-    if (!(name in savedEnvironment)) delete process.env[name];
-  Object.assign(process.env, savedEnvironment);
-});
+afterAll(() => restoreEnvironment(savedEnvironment));
 beforeAll(() => {
   Object.assign(process.env, {
     AWS_REGION: stack.app.local.region,

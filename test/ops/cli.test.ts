@@ -13,6 +13,7 @@ import type { App } from "../../lib/index.ts";
 import { stackOutputNames } from "../../lib/names.ts";
 import { connect } from "../../lib/ops/connect.ts";
 import { LANES } from "../../lib/resources.ts";
+import { type Ran, restoreEnvironment, runBgjobs } from "../support/cli.ts";
 import {
   onSharedDynamoDb,
   sqsClientFor,
@@ -40,32 +41,9 @@ afterAll(async () => {
   await data?.remove();
 });
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function bgjobs(
-  argv: string[],
-  options: {
-    env?: NodeJS.ProcessEnv;
-    tty?: boolean;
-    signal?: AbortSignal;
-    main?: Parameters<typeof main>[3];
-  } = {},
-): Promise<Ran> {
-  let stdout = "";
-  let stderr = "";
-  const stdin = Readable.from([]) as unknown as Io["stdin"];
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: options.tty ?? false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: options.tty ?? false },
-    stdin,
-    env: options.env ?? { JOBS_DATA_DIR: data.dir },
-  };
-  const code = await main(argv, io, options.signal ?? new AbortController().signal, options.main);
-  return { code, stdout, stderr };
+/** `bgjobs argv` in process, on this file's data folder unless `env` says otherwise. */
+function bgjobs(argv: string[], options: Parameters<typeof runBgjobs>[1] = {}): Promise<Ran> {
+  return runBgjobs(argv, { env: { JOBS_DATA_DIR: data.dir }, ...options });
 }
 
 async function failed(count: number, shopId: string): Promise<string[]> {
@@ -487,11 +465,7 @@ describe("where bgjobs connects", () => {
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain("ValidationError: Stack with id Other does not exist");
     } finally {
-      // Restored in place: replacing process.env would leave vi.stubEnv (which sets through
-      // process.env but deletes from the object it started with) leaking stubs into the files
-      // that run after this one in the same worker.
-      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-      Object.assign(process.env, saved);
+      restoreEnvironment(saved);
       await new Promise((resolve) => cloudFormation.server.close(resolve));
     }
   });

@@ -1,17 +1,15 @@
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import { ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { ListScheduleGroupsCommand } from "@aws-sdk/client-scheduler";
 import { ListQueuesCommand } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createClients } from "../../lib/aws/clients.ts";
 import { ServiceUnreachableError } from "../../lib/aws/unreachable.ts";
-import { main } from "../../lib/cli/main.ts";
-import type { Io } from "../../lib/cli/output.ts";
 import { endpointFromEnvironment } from "../../lib/environment.ts";
 import { stackOutputNames } from "../../lib/names.ts";
 import { LANES } from "../../lib/resources.ts";
+import { restoreEnvironment, runBgjobs } from "../support/cli.ts";
 import { useLocalApp } from "../support/local-app.ts";
 
 /**
@@ -28,24 +26,9 @@ function awsEnvironment(vars: Record<string, string>): void {
     if (name.startsWith("AWS_ENDPOINT_URL") || name === "AWS_PROFILE") delete process.env[name];
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDLOCAL", AWS_SECRET_ACCESS_KEY: "l" }, vars);
 }
-afterEach(() => {
-  // Restored in place (see test/ops/cli.test.ts: vi.stubEnv keeps the object it started with).
-  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-  Object.assign(process.env, saved);
-});
+afterEach(() => restoreEnvironment(saved));
 
-async function bgjobs(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    stdin: Readable.from([]) as unknown as Io["stdin"],
-    env: {},
-  };
-  const code = await main(argv, io, new AbortController().signal);
-  return { code, stdout, stderr };
-}
+const bgjobs = (argv: string[]) => runBgjobs(argv);
 
 /** A loopback URL nothing listens on (a port just freed). */
 async function closedUrl(): Promise<string> {

@@ -3,12 +3,10 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
-import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../lib/cli/main.ts";
-import type { Io } from "../../lib/cli/output.ts";
 import type { App } from "../../lib/index.ts";
 import type { MigrationReport } from "../../lib/migrate/index.ts";
+import { runBgjobs } from "../support/cli.ts";
 import { onSharedDynamoDb, startLocalApp, tempDataDir } from "../support/local-app.ts";
 
 /**
@@ -57,17 +55,8 @@ afterAll(async () => {
   await data?.remove();
 });
 
-async function bgjobs(argv: string[], tty = false, signal = new AbortController().signal) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: tty },
-    stderr: { write: (text: string) => (stderr += text), isTTY: tty },
-    stdin: Readable.from([]) as unknown as Io["stdin"],
-    env: { JOBS_DATA_DIR: data.dir },
-  };
-  const code = await main(argv, io, signal);
-  return { code, stdout, stderr };
+function bgjobs(argv: string[], tty = false, signal = new AbortController().signal) {
+  return runBgjobs(argv, { env: { JOBS_DATA_DIR: data.dir }, tty, signal });
 }
 
 /** A port nothing listens on: the OS gave it, and it was closed again. */

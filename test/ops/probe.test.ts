@@ -1,9 +1,6 @@
-import { Readable } from "node:stream";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { dispatcherHandler } from "../../lambdas/handlers.ts";
-import { main } from "../../lib/cli/main.ts";
-import type { Io } from "../../lib/cli/output.ts";
 import { scheduleJob } from "../../lib/jobs/schedule-job.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { type Connection, connect, stackInfoOfApp } from "../../lib/ops/connect.ts";
@@ -12,6 +9,7 @@ import { PROBE_JOB_TYPE, PROBE_PURGE_AFTER_DAYS } from "../../lib/probe-plugin.t
 import { JobQueueHost } from "../../lib/reaction/host.ts";
 import { LANES } from "../../lib/resources.ts";
 import { LOCAL_CREDENTIALS } from "../../lib/stack.ts";
+import { restoreEnvironment, runBgjobs } from "../support/cli.ts";
 import { useLocalApp } from "../support/local-app.ts";
 import { sqsEvent } from "../support/sqs-event.ts";
 import { freshStack } from "./fresh-stack.ts";
@@ -23,19 +21,8 @@ import { freshStack } from "./fresh-stack.ts";
  */
 const local = useLocalApp();
 
-async function bgjobs(argv: string[], conn: () => Connection) {
-  let stdout = "";
-  let stderr = "";
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text), isTTY: false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: false },
-    stdin: Readable.from([]) as unknown as Io["stdin"],
-    env: {},
-  };
-  const code = await main(argv, io, new AbortController().signal, {
-    connect: async () => conn(),
-  });
-  return { code, stdout, stderr };
+function bgjobs(argv: string[], conn: () => Connection) {
+  return runBgjobs(argv, { main: { connect: async () => conn() } });
 }
 
 /** Whether any probe job is left on the stack (the probe deletes them). */
@@ -140,8 +127,7 @@ describe("every function the construct builds runs the probe", () => {
       expect(purgeAt - before).toBeGreaterThan(PROBE_PURGE_AFTER_DAYS * 86_400_000 - 60_000);
       expect(purgeAt - before).toBeLessThan(PROBE_PURGE_AFTER_DAYS * 86_400_000 + 60_000);
     } finally {
-      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-      Object.assign(process.env, saved);
+      restoreEnvironment(saved);
       conn.close();
       await stack.drop();
     }
