@@ -6,14 +6,12 @@
  * through the real mongodb driver where it runs (linux x64), else mongo-mock in process.
  * Prints one JSON line per run; no thresholds.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { RequestCounter } from "../lib/aws/clients.ts";
 import { createApp } from "../lib/index.ts";
 import { type MongoDatabase, migrateJobs } from "../lib/migrate/index.ts";
 import { connectMongo } from "../lib/migrate/mongo-url.ts";
+import { jongodbBinary, startJongodb } from "../test/support/jongodb.ts";
 
 const DOCS = Number(process.env.BENCH_DOCS ?? 10_000);
 const require = createRequire(import.meta.url);
@@ -71,19 +69,8 @@ interface Source {
 }
 
 async function wireSource(binary: string, docs: object[]): Promise<Source> {
-  const server: ChildProcess = spawn(binary, ["--host=127.0.0.1", "--port=0"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    server.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const uri = /JONGODB_URI=(mongodb:\/\/[^/\s]+)/.exec(out)?.[1];
-      if (uri) resolve(uri);
-    });
-    server.on("exit", (code) => reject(new Error(`jongodb exited with ${code}`)));
-  });
-  const mongo = await connectMongo(`${base}/shop`, { timeoutMs: 5000 });
+  const jongodb = await startJongodb(binary);
+  const mongo = await connectMongo(`${jongodb.url}/shop`, { timeoutMs: 5000 });
   const jobs = mongo.db.collection("Jobs") as unknown as {
     insertMany(d: object[]): Promise<unknown>;
   };
@@ -93,7 +80,7 @@ async function wireSource(binary: string, docs: object[]): Promise<Source> {
     kind: "jongodb (wire protocol, mongodb driver)",
     stop: async () => {
       await mongo.close();
-      server.kill();
+      jongodb.stop();
     },
   };
 }
@@ -118,18 +105,6 @@ async function mockSource(docs: object[]): Promise<Source> {
       await client.close();
     },
   };
-}
-
-function jongodbBinary(): string | undefined {
-  try {
-    const pkg = require.resolve("@jongodb/memory-server-bin-linux-x64-gnu/package.json");
-    const binary = join(dirname(pkg), "bin", "jongodb");
-    return process.platform === "linux" && process.arch === "x64" && existsSync(binary)
-      ? binary
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // The local stack (consuming nothing it is not given workers for), and a second app on its

@@ -1,12 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../lib/index.ts";
 import type { MigrationReport } from "../../lib/migrate/index.ts";
 import { runBgjobs } from "../support/cli.ts";
+import { jongodbBinary, startJongodb } from "../support/jongodb.ts";
 import { onSharedDynamoDb, startLocalApp, tempDataDir } from "../support/local-app.ts";
 
 /**
@@ -15,18 +12,7 @@ import { onSharedDynamoDb, startLocalApp, tempDataDir } from "../support/local-a
  * the server is jongodb, an in-memory MongoDB-compatible server shipped as a native binary in
  * an npm package (linux x64); elsewhere the tests that need it are skipped and say why.
  */
-const require = createRequire(import.meta.url);
-const JONGODB = (() => {
-  try {
-    const pkg = require.resolve("@jongodb/memory-server-bin-linux-x64-gnu/package.json");
-    const binary = join(dirname(pkg), "bin", "jongodb");
-    return process.platform === "linux" && process.arch === "x64" && existsSync(binary)
-      ? binary
-      : undefined;
-  } catch {
-    return undefined;
-  }
-})();
+const JONGODB = jongodbBinary();
 
 /** The part of the mongodb driver (3.6, untyped here) the fixture writes with. */
 interface MongoDriver {
@@ -103,23 +89,12 @@ describe("bgjobs migrate-from-mongo: arguments and errors", () => {
 });
 
 describe.skipIf(!JONGODB)("bgjobs migrate-from-mongo on a MongoDB wire server (jongodb)", () => {
-  let server: ChildProcess;
+  let mongo: Awaited<ReturnType<typeof startJongodb>> | undefined;
   let url: string;
   const now = Date.now();
   beforeAll(async () => {
-    server = spawn(JONGODB as string, ["--host=127.0.0.1", "--port=0"], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const base = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      server.stdout?.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        const uri = /JONGODB_URI=(mongodb:\/\/[^/\s]+)/.exec(out)?.[1];
-        if (uri) resolve(uri);
-      });
-      server.on("exit", (code) => reject(new Error(`jongodb exited with ${code}: ${out}`)));
-    });
-    url = `${base}/shop`;
+    mongo = await startJongodb(JONGODB as string);
+    url = `${mongo.url}/shop`;
     const { MongoClient } = require("mongodb") as MongoDriver;
     const client = await MongoClient.connect(url, { useUnifiedTopology: true });
     const job = (id: string, status: string, fields: Record<string, unknown> = {}) => ({
@@ -157,7 +132,7 @@ describe.skipIf(!JONGODB)("bgjobs migrate-from-mongo on a MongoDB wire server (j
     await client.close();
   });
   afterAll(() => {
-    server?.kill();
+    mongo?.stop();
   });
 
   it("--dry-run --json reports what it would import and writes nothing; exit 4 names the document it cannot import", async () => {
